@@ -46,7 +46,9 @@ class TableSource:
     """
 
     file: str | None = None
-    rename: dict[str, str] = field(default_factory=dict)
+    absent: bool = False
+    columns: dict[str, str] = field(default_factory=dict)
+    durations: dict[str, str] = field(default_factory=dict)
     constants: dict[str, Any] = field(default_factory=dict)
     values: dict[str, dict[str, Any]] = field(default_factory=dict)
     timestamps: dict[str, Any] = field(default_factory=dict)
@@ -164,17 +166,27 @@ def _parse_tables(folder: Path, path: Path, raw: Any) -> dict[str, TableSource]:
             raise _fail(path, f"[tables.{name}]: unknown table; expected one of {', '.join(TABLES)}")
         if not isinstance(spec, dict):
             raise _fail(path, f"[tables.{name}] must be a table")
-        allowed = {"file", "rename", "constants", "values", "timestamps", "dayfirst", "skip_empty", "group_by"}
+        allowed = {"file", "absent", "columns", "durations", "constants", "values", "timestamps",
+                   "dayfirst", "skip_empty", "group_by"}
         extra = set(spec) - allowed
         if extra:
             raise _fail(path, f"[tables.{name}]: unknown key(s) {sorted(extra)}; expected {', '.join(sorted(allowed))}")
         file = spec.get("file")
         if file is not None:
             _inside(folder, str(file), path, f"[tables.{name}] file")
-        rename = spec.get("rename", {})
+        canonical = {c.name for c in TABLES[name]}
+        for section in ("columns", "durations", "values", "timestamps", "constants"):
+            if not isinstance(spec.get(section, {}), dict):
+                raise _fail(path, f"[tables.{name}.{section}] must be a table of canonical column = source")
+            unknown = set(spec.get(section, {})) - canonical
+            if unknown:
+                raise _fail(path, f"[tables.{name}.{section}]: {sorted(unknown)} not canonical column(s) of "
+                                  f"{name}; expected some of {', '.join(c.name for c in TABLES[name])}")
         out[name] = TableSource(
             file=file,
-            rename={str(k): str(v) for k, v in rename.items()},
+            absent=bool(spec.get("absent", False)),
+            columns={str(k): str(v) for k, v in spec.get("columns", {}).items()},
+            durations={str(k): str(v) for k, v in spec.get("durations", {}).items()},
             constants=dict(spec.get("constants", {})),
             values={k: dict(v) for k, v in spec.get("values", {}).items()},
             timestamps=dict(spec.get("timestamps", {})),

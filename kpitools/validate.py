@@ -1,0 +1,193 @@
+"""Row rules of SPEC A3: turn one raw table into typed columns plus a reject reason per row.
+
+Every rule is a vectorised check over a whole column. The first failing reason of a row wins:
+columns in schema order, then cross-column rules, then duplicates among the rows that passed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .schema import FALSE_WORDS, KEYS, SURVEY_TYPES, TABLES, TRUE_WORDS, Column
+from .timeparse import from_arrow_timestamps, parse_timestamps
+
+TEXT = pd.StringDtype("pyarrow")
+_NUMBER_TEXT = r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$"
+_PERIOD_TEXT = r"^\d{4}-(?:0[1-9]|1[0-2])$"
+_CROSS_RULES = {
+    "tickets": (("first_response_at", "created_at"), ("resolved_at", "created_at")),
+    "customers": (("churned_at", "signup_at"),),
+}
+
+
+@dataclass
+class Checked:
+    """A validated table: typed frame (all rows) and, per row, the first failing rule."""
+
+    frame: pd.DataFrame
+    reason: pd.Series  # object: None = kept
+    column: pd.Series  # object: the column the reason is about
+
+
+class _Verdicts:
+    """First-failure bookkeeping shared by all rules of one table."""
+
+    def __init__(self, index: pd.Index):
+        self.reason = pd.Series(None, index=index, dtype=object)
+        self.column = pd.Series(None, index=index, dtype=object)
+
+    def fail(self, mask: pd.Series, column: str, reason: str) -> None:
+        new = mask.to_numpy(dtype=bool) & self.reason.isna().to_numpy()
+        if new.any():
+            self.reason[new] = reason
+            self.column[new] = column
+
+    @property
+    def ok(self) -> pd.Series:
+        return self.reason.isna()
+
+
+def _is_text(s: pd.Series) -> bool:
+    return pd.api.types.is_string_dtype(s.dtype) or s.dtype == object
+
+
+def clean_text(s: pd.Series) -> pd.Series:
+    """Trim text; an empty string is null (SPEC A3)."""
+    s = s.astype(TEXT).str.strip()
+    return s.mask(s == "")
+
+
+def _bool(s: pd.Series, col: Column, v: _Verdicts) -> pd.Series:
+    if pd.api.types.is_bool_dtype(s.dtype):
+        return s.fillna(False).astype(bool)
+    if pd.api.types.is_numeric_dtype(s.dtype):
+        s = s.astype("Float64").astype(TEXT).str.replace(r"\.0$", "", regex=True)
+    t = clean_text(s).str.lower()
+    is_true = t.isin(TRUE_WORDS).fillna(False).astype(bool)
+    is_false = t.isin(FALSE_WORDS).fillna(False).astype(bool)
+    v.fail(t.notna() & ~is_true & ~is_false, col.name,
+           f"bad boolean in {col.name} (expected true/false, yes/no, y/n, 1/0)")
+    return is_true
+
+
+def _numbers(s: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """(values as float, present mask, not-a-number mask) for a text or numeric column."""
+    if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
+        values = s.astype("float64")
+        present = values.notna()
+        return values, present, pd.Series(False, index=s.index)
+    t = clean_text(s)
+    present = t.notna()
+    shaped = t.str.fullmatch(_NUMBER_TEXT).fillna(False).astype(bool)
+    values = pd.to_numeric(t.where(shaped), errors="coerce").astype("float64")
+    return values, present, present & ~shaped
+
+
+def _int(s: pd.Series, col: Column, v: _Verdicts, minimum: int, default: int) -> pd.Series:
+    values, present, bad_text = _numbers(s)
+    not_int = bad_text | (present & (values != np.floor(values)))
+    v.fail(not_int | (present & (values < minimum)), col.name,
+           f"{col.name} is not an integer >= {minimum}")
+    return values.fillna(default).where(~(not_int | (values < minimum)), default).astype("int64")
+
+
+def _float(s: pd.Series, col: Column, v: _Verdicts) -> pd.Series:
+    values, present, bad_text = _numbers(s)
+    v.fail(bad_text, col.name, f"{col.name} is not a number")
+    if col.name in ("handle_seconds", "wait_seconds", "cost"):
+        what = "negative cost" if col.name == "cost" else "negative duration"
+        v.fail(present & (values < 0), col.name, f"{what} in {col.name}")
+    return values
+
+
+def _timestamp(s: pd.Series, col: Column, v: _Verdicts, tz: str) -> pd.Series:
+    if pd.api.types.is_datetime64_any_dtype(s.dtype):
+        return from_arrow_timestamps(s, tz)
+    t = clean_text(s)
+    parsed = parse_timestamps(t.fillna(""), tz)
+    v.fail(t.notna() & parsed.isna(), col.name,
+           f"unparseable timestamp in {col.name} (expected YYYY-MM-DD[ HH:MM[:SS]][±HH:MM])")
+    return parsed
+
+
+def check_table(
+    table: str,
+    raw: pd.DataFrame,
+    *,
+    tz: str,
+    scales: dict[str, tuple[int, int]],
+    channels: frozenset[str] = frozenset(),
+    kpi_ids: frozenset[str] = frozenset(),
+) -> Checked:
+    """Type every canonical column of ``raw`` and judge each row (SPEC A3).
+
+    ``raw`` holds the canonical columns (text or typed, e.g. from Parquet) plus extras, which
+    are kept as trimmed text. ``channels`` are the known channels (for costs and targets) and
+    ``kpi_ids`` the valid KPI ids (for targets).
+    """
+    v = _Verdicts(raw.index)
+    out: dict[str, pd.Series] = {}
+    for col in TABLES[table]:
+        s = raw[col.name] if col.name in raw else pd.Series(pd.NA, index=raw.index, dtype=TEXT)
+        present = s.notna() & (clean_text(s).notna() if _is_text(s) else True)
+        if col.required:
+            v.fail(~present, col.name, f"empty required column {col.name}")
+        if col.kind == "text":
+            out[col.name] = clean_text(s)
+            if table == "targets" and col.name == "kpi":
+                known = kpi_ids | {"frt_h"}
+                v.fail(out["kpi"].notna() & ~out["kpi"].isin(known).fillna(False).astype(bool), "kpi",
+                       "unknown kpi (expected a KPI id or frt_h)")
+        elif col.kind == "timestamp":
+            out[col.name] = _timestamp(s, col, v, tz)
+        elif col.kind == "bool":
+            out[col.name] = _bool(s, col, v)
+        elif col.kind == "int":
+            minimum, default = (1, 1) if col.name == "contacts" else (0, 0)
+            out[col.name] = _int(s, col, v, minimum, default)
+        elif col.kind == "float":
+            out[col.name] = _float(s, col, v)
+        elif col.kind == "survey":
+            t = clean_text(s).str.lower()
+            v.fail(t.notna() & ~t.isin(SURVEY_TYPES).fillna(False).astype(bool), col.name,
+                   "unknown survey type (expected csat, nps or ces)")
+            out[col.name] = t
+        elif col.kind == "score":
+            out[col.name] = _score(s, col, v, out["survey"], scales)
+        elif col.kind == "period":
+            t = clean_text(s)
+            v.fail(t.notna() & ~t.str.fullmatch(_PERIOD_TEXT).fillna(False).astype(bool), col.name,
+                   "period is not YYYY-MM")
+            out[col.name] = t
+        elif col.kind == "channel":
+            t = clean_text(s)
+            v.fail(t.notna() & ~t.isin(channels).fillna(False).astype(bool), col.name,
+                   "unknown channel (no kept ticket uses it)")
+            out[col.name] = t
+    for later, earlier in _CROSS_RULES.get(table, ()):
+        v.fail((out[later] < out[earlier]).fillna(False).astype(bool), later, f"{later} before {earlier}")
+    if table in KEYS:
+        keys = list(KEYS[table])
+        passed = v.ok.to_numpy()
+        dup = pd.Series(False, index=raw.index)
+        dup[passed] = pd.DataFrame({k: out[k][passed] for k in keys}).duplicated(keep="first").to_numpy()
+        v.fail(dup, keys[0], f"duplicate {' + '.join(keys)} (the first row is kept)")
+    for extra in raw.columns:
+        if extra not in out:
+            s = raw[extra]
+            out[extra] = clean_text(s) if _is_text(s) else s
+    return Checked(pd.DataFrame(out, index=raw.index), v.reason, v.column)
+
+
+def _score(s: pd.Series, col: Column, v: _Verdicts, survey: pd.Series,
+           scales: dict[str, tuple[int, int]]) -> pd.Series:
+    values, present, bad_text = _numbers(s)
+    lo = survey.map({k: lo for k, (lo, _) in scales.items()}).astype("float64")
+    hi = survey.map({k: hi for k, (_, hi) in scales.items()}).astype("float64")
+    outside = present & ~bad_text & ((values != np.floor(values)) | (values < lo) | (values > hi))
+    v.fail(bad_text | outside.fillna(False).astype(bool), col.name,
+           "score outside its scale (an integer within the survey's scale)")
+    return values.fillna(0).astype("int64")
