@@ -188,7 +188,8 @@ def load(path: str | Path) -> Dataset:
         checked = check_table(table, frame, tz=cfg.timezone, scales=cfg.scales, channels=channels,
                               kpi_ids=_kpi_ids() if table == "targets" else frozenset())
         kept = checked.reason.isna()
-        tables[table] = checked.frame[kept.to_numpy()].reset_index(drop=True)
+        typed = checked.frame if kept.all() else checked.frame[kept.to_numpy()]
+        tables[table] = typed.reset_index(drop=True)
         files[table] = file
         rejects.append(_rejects(table, file, folder, frame, checked.reason[~kept], checked.column[~kept]))
         if bad:
