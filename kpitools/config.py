@@ -14,6 +14,7 @@ import pandas as pd
 
 from .errors import ConfigError
 from .schema import DEFAULT_SCALES, TABLES
+from .timeparse import localize
 
 CONFIG_NAME = "dataset.toml"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -148,7 +149,7 @@ def parse_as_of(value: Any, tz: str) -> pd.Timestamp:
     """A naive ``as_of`` is local time in ``tz``; an offset is honoured. Returned in ``tz``."""
     ts = pd.Timestamp(value)
     if ts.tzinfo is None:
-        return ts.tz_localize(tz, ambiguous=False, nonexistent="shift_forward")
+        return localize(pd.Series([ts]), tz).iloc[0]
     return ts.tz_convert(tz)
 
 

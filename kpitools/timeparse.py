@@ -14,32 +14,46 @@ ISO_PATTERN = (
     r"(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?)?$"
 )
 _OFFSET_PATTERN = r"(?:Z|[+-]\d{2}(?::?\d{2})?)$"
-# The offset in force before a spring-forward gap is read a few hours earlier, far from any
-# other transition (zones change offset at most a few times a year).
-_BEFORE_GAP = pd.Timedelta(hours=6)
+def wall_to_utc_ns(wall: pd.DatetimeIndex, timezone: str) -> np.ndarray:
+    """Read naive local wall times as instants by the rule of SPEC A2.
+
+    Parameters
+    ----------
+    wall : pandas.DatetimeIndex
+        Naive wall-clock times in ``timezone``.
+    timezone : str
+        IANA time zone name.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``int64`` nanoseconds since the Unix epoch (UTC). A time in a spring-forward gap takes
+        the offset in force before the change; a repeated autumn time is the later occurrence.
+
+    Examples
+    --------
+    >>> wall = pd.DatetimeIndex(["2026-03-29 02:30", "2026-10-25 02:30"])
+    >>> pd.to_datetime(wall_to_utc_ns(wall, "Europe/Berlin"), utc=True).strftime("%H:%M").tolist()
+    ['01:30', '01:30']
+    """
+    wall = wall.as_unit("ns")
+    # shift_backward lands a gap time just before the change, so its offset is the one before it;
+    # ambiguous=False picks the post-transition (later) reading of a repeated time
+    anchored = wall.tz_localize(timezone, ambiguous=False, nonexistent="shift_backward")
+    offset = anchored.tz_localize(None).asi8 - anchored.tz_convert("UTC").tz_localize(None).asi8
+    return wall.asi8 - offset
+
 
 
 def localize(naive: pd.Series, tz: str) -> pd.Series:
-    """Read naive wall-clock values as local time in ``tz`` (SPEC A2).
+    """Read naive wall-clock values as local time in ``tz`` (SPEC A2), keeping NaT.
 
-    A time in the spring-forward gap takes the offset in force before the change (02:30 →
-    03:30 summer time); a time in the repeated autumn hour is read as standard time.
-
-    >>> s = pd.Series(pd.to_datetime(["2026-03-29 02:30", "2026-10-25 02:30"]))
+    >>> s = pd.Series(pd.to_datetime(["2026-03-29 02:30", "2026-10-25 02:30", None]))
     >>> localize(s, "Europe/Berlin").dt.strftime("%H:%M%z").tolist()
-    ['03:30+0200', '02:30+0100']
+    ['03:30+0200', '02:30+0100', nan]
     """
-    idx = pd.DatetimeIndex(naive)
-    standard = np.zeros(len(idx), dtype=bool)
-    out = idx.tz_localize(tz, ambiguous=standard, nonexistent="NaT")
-    gap = out.isna() & idx.notna()
-    if gap.any():
-        before = (idx[gap] - _BEFORE_GAP).tz_localize(tz, ambiguous=standard[gap], nonexistent="shift_forward")
-        offset = before.tz_localize(None) - before.tz_convert("UTC").tz_localize(None)
-        utc = out.tz_convert("UTC").tz_localize(None).to_numpy()
-        utc[gap] = (idx[gap] - offset).to_numpy()
-        out = pd.DatetimeIndex(utc).tz_localize("UTC").tz_convert(tz)
-    return pd.Series(out, index=naive.index, name=naive.name)
+    utc = wall_to_utc_ns(pd.DatetimeIndex(naive), tz).view("datetime64[ns]")
+    return pd.Series(pd.DatetimeIndex(utc).tz_localize("UTC").tz_convert(tz), index=naive.index, name=naive.name)
 
 
 def parse_timestamps(text: pd.Series, tz: str) -> pd.Series:
