@@ -1,0 +1,74 @@
+"""kpitools.stats.control: Laney p′ chart beside the plain p-chart."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from kpitools.stats import laney_p_prime
+
+
+def test_by_hand():
+    # k = 50, 55, 48, 70 of 100 each: p̄ = 223/400 = 0.5575,
+    # σ_p = sqrt(0.5575·0.4425/100) = 0.0496683; z = (p − p̄)/σ_p = −1.157681, −0.151002,
+    # −1.560352, 2.869035; moving ranges 1.006679, 1.409350, 4.429387, mean 2.281805,
+    # σ_z = 2.281805/1.128 = 2.022877. With equal n, σ_p·σ_z is just the mean moving range of
+    # p over 1.128: p′ limits p̄ ± 3·(0.05 + 0.07 + 0.22)/3/1.128 = p̄ ± 0.301418;
+    # p-chart limits p̄ ± 3·0.0496683 = p̄ ± 0.149005.
+    chart = laney_p_prime([50, 55, 48, 70], [100, 100, 100, 100])
+    assert chart["centre"].unique().tolist() == [0.5575]
+    assert chart["z"].tolist() == pytest.approx([-1.157681, -0.151002, -1.560352, 2.869035], abs=1e-6)
+    assert chart["sigma_z"].iloc[0] == pytest.approx(2.022877, abs=1e-6)
+    assert chart["lcl"].iloc[0] == pytest.approx(0.5575 - 0.301418, abs=1e-6)
+    assert chart["ucl"].iloc[0] == pytest.approx(0.5575 + 0.301418, abs=1e-6)
+    assert chart["p_ucl"].iloc[0] == pytest.approx(0.5575 + 0.149005, abs=1e-6)
+    assert not chart["signal"].any()  # 0.70 < 0.8589
+
+
+def test_large_n_plain_chart_flags_everything_laney_only_the_outlier():
+    # 12 months of 50 000 contacts whose share wanders slowly between 49.4 % and 51.2 %,
+    # then jumps to 55 %. Binomial σ_p is only 0.22 points, so the plain chart flags three
+    # months of ordinary wander besides the jump; σ_z (≈ 3.1) widens the limits to the
+    # wander actually seen and only the jump signals.
+    k = [25000, 25200, 25400, 25600, 25500, 25300, 25100, 24900, 24700, 24800, 25000, 27500]
+    chart = laney_p_prime(k, [50_000] * 12)
+    plain = (chart["p"] < chart["p_lcl"]) | (chart["p"] > chart["p_ucl"])
+    assert plain.tolist() == [False] * 7 + [True, True, True, False, True]
+    assert chart["signal"].tolist() == [False] * 11 + [True]
+    assert chart["sigma_z"].iloc[0] == pytest.approx(3.1, abs=0.01)
+
+
+def test_unequal_n_gives_per_period_limits_and_clipping():
+    chart = laney_p_prime([2, 30, 4, 45], [5, 100, 10, 100], periods=["2026-01", "2026-02", "2026-03", "2026-04"])
+    assert chart.columns[0] == "period" and chart["period"].tolist()[0] == "2026-01"
+    # σ_pi ∝ 1/sqrt(n_i): the n = 5 period has limits sqrt(20) times as wide as n = 100,
+    # which runs past 1 and is clipped
+    assert chart["sigma_p"].iloc[0] / chart["sigma_p"].iloc[1] == pytest.approx(math.sqrt(20))
+    assert chart["ucl"].iloc[0] == 1.0 and chart["p_lcl"].iloc[0] == 0.0
+    assert chart["ucl"].iloc[1] == chart["ucl"].iloc[3] < 1
+
+
+def test_empty_period_is_skipped_by_the_moving_ranges():
+    with_gap = laney_p_prime([50, 0, 55, 48, 70], [100, 0, 100, 100, 100])
+    without = laney_p_prime([50, 55, 48, 70], [100, 100, 100, 100])
+    assert with_gap["sigma_z"].iloc[0] == pytest.approx(without["sigma_z"].iloc[0])
+    gap = with_gap.iloc[1]
+    assert math.isnan(gap["p"]) and math.isnan(gap["lcl"]) and not gap["signal"]
+
+
+def test_degenerate_charts():
+    zero = laney_p_prime([0, 0, 0], [10, 20, 30])  # p̄ = 0: everything on the centre line
+    assert zero["lcl"].tolist() == [0.0] * 3 and zero["ucl"].tolist() == [0.0] * 3
+    assert not zero["signal"].any()
+    single = laney_p_prime([5], [10])  # one period: no moving range
+    assert math.isnan(single["sigma_z"].iloc[0]) and not single["signal"].any()
+    with pytest.raises(ValueError):
+        laney_p_prime([5, 11], [10, 10])
+
+
+def test_inputs_untouched_and_series_accepted():
+    k = pd.Series([50, 55, 48, 70])
+    laney_p_prime(k, pd.Series([100] * 4))
+    assert k.tolist() == [50, 55, 48, 70]
