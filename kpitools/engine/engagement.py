@@ -1,0 +1,90 @@
+"""Engagement and session KPIs (SPEC §4, A10, A11): MAU/DAU/WAU, stickiness, conversion,
+self-service deflection, coverage and presence — all for ``all`` only."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .context import FOLLOW_H, HOUR_US, Context
+from .tidy import grid, rows, share_rows
+
+FOLLOW_US = FOLLOW_H * HOUR_US
+WEEK_DAYS = 7
+
+
+def _active(ctx: Context) -> pd.DataFrame:
+    """Per period: ``mau``, ``dau_sum`` (customer-days in its days) and ``wau_sum``.
+
+    ``wau_sum`` is Σ over the period's days d of customers active in d−6..d. Each customer-day c
+    covers the days c..c+6 up to the customer's next active day, so these windows do not overlap
+    within a customer and the sum is the total overlap of the windows with the period's days.
+    """
+    ibis = ctx.ibis
+    p = ctx.period_table()
+    cd = ctx.customer_days()
+    j = cd.join(p, (cd.ts_day >= p.first_day) & (cd.ts_day <= p.last_day))
+    daily = ctx.execute(j.group_by("mon").aggregate(mau=j.customer_id.nunique(), dau_sum=j.count()))
+    first = int(ctx.period_frame()["first_day"].min())
+    w = cd.filter(cd.ts_day >= first - (WEEK_DAYS - 1))
+    nxt = w.ts_day.lead().over(ibis.window(group_by=w.customer_id, order_by=w.ts_day))
+    w = w.mutate(s=w.ts_day, e=ibis.least(w.ts_day + (WEEK_DAYS - 1), nxt.coalesce(2**31 - 1) - 1))
+    jw = w.join(p, (w.s <= p.last_day) & (w.e >= p.first_day))
+    overlap = ibis.least(jw.e, jw.last_day) - ibis.greatest(jw.s, jw.first_day) + 1
+    weekly = ctx.execute(jw.group_by("mon").aggregate(wau_sum=overlap.sum()))
+    return pd.concat([ctx.by_month(daily, ["mau", "dau_sum"]), ctx.by_month(weekly, ["wau_sum"])], axis=1)
+
+
+def _sessions(ctx: Context) -> pd.DataFrame:
+    """Per period: sessions, converted, chat shown, inside business hours; self-service eligible
+    and followed by a ticket (each where the dataset allows it; shared by two KPI families)."""
+    s = ctx.sessions()
+    s = s.filter(s.started_mon.isin(ctx.months)).mutate(mon=s.started_mon)
+    metrics = {"sessions": s.count(), "converted": s.count(where=s.converted),
+               "chat": s.count(where=s.chat_available)}
+    if ctx.missing("coverage_pct") is None:
+        metrics["in_bh"] = s.count(where=s.in_bh)
+    out = ctx.by_month(ctx.execute(s.group_by("mon").aggregate(**metrics)), list(metrics))
+    if ctx.missing("self_service_pct") is None:
+        ss = s.filter(s.self_service, s.customer_id.notnull(), s.started_us + FOLLOW_US <= ctx.as_of_us)
+        t = ctx.tickets()
+        t = t.filter(t.customer_id.notnull(), t.created_us <= ctx.as_of_us).select(
+            tid=t.customer_id, created_us=t.created_us)
+        followed = ss.semi_join(t, [ss.customer_id == t.tid, t.created_us >= ss.started_us,
+                                    t.created_us <= ss.started_us + FOLLOW_US])
+        out["eligible"] = ctx.by_month(ctx.execute(ss.group_by("mon").aggregate(eligible=ss.count())),
+                                  ["eligible"])["eligible"]
+        out["followed"] = ctx.by_month(ctx.execute(followed.group_by("mon").aggregate(
+            followed=followed.count())), ["followed"])["followed"]
+    return out
+
+
+def compute(ctx: Context, want: set[str]) -> list[pd.DataFrame]:
+    """Tidy frames for the engagement/session KPI ids in ``want`` (all for ``all``)."""
+    labels = ctx.labels
+    index = grid(ctx.months, [])
+    frames = []
+    if want & {"mau", "dau_mean", "wau_mean", "stickiness_pct"}:
+        a = _active(ctx)
+        days = ctx.period_frame().set_index("mon")["days"].reindex(ctx.months).to_numpy(dtype=float)
+        dau = a["dau_sum"].to_numpy() / days
+        wau = a["wau_sum"].to_numpy() / days
+        mau = a["mau"].to_numpy(dtype=float)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            sticky = np.where(mau > 0, 100 * dau / mau, np.nan)
+        for kpi, value, n in (("mau", mau, mau), ("dau_mean", dau, days), ("wau_mean", wau, days),
+                              ("stickiness_pct", sticky, mau)):
+            if kpi in want:
+                frames.append(rows(index, labels, kpi, value, n))
+    session_ids = {"conversion_pct", "self_service_pct", "coverage_pct", "presence_pct"}
+    if want & session_ids:
+        s = ctx.memo("sessions", lambda: _sessions(ctx))
+        shares = {"conversion_pct": ("converted", "sessions"), "presence_pct": ("chat", "sessions"),
+                  "coverage_pct": ("in_bh", "sessions")}
+        for kpi, (k, n) in shares.items():
+            if kpi in want:
+                frames.append(share_rows(index, labels, kpi, s[k], s[n]))
+        if "self_service_pct" in want:
+            frames.append(share_rows(index, labels, "self_service_pct", s["eligible"] - s["followed"],
+                                     s["eligible"]))
+    return frames
