@@ -26,6 +26,7 @@ _EXPORTS = {
     "write_sample": "sample",
     "catalog": "catalog",
     "kpis": "engine",
+    "kpis_to_csv": "engine",
     "speed": "engine",
     "satisfaction": "engine",
     "retention": "engine",

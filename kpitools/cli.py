@@ -37,6 +37,32 @@ def _sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run(args: argparse.Namespace) -> int:
+    from .runs import parse_params, run
+    from .runs.monthly import RunFailedError
+
+    params = parse_params(args.param, notebooks=args.notebooks, notebooks_dir=args.notebooks_dir)
+    try:
+        result = run(args.dataset, period=args.period, notebooks=args.notebooks, jobs=args.jobs, params=params,
+                     reports_dir=args.reports_dir, notebooks_dir=args.notebooks_dir, progress=not args.quiet)
+    except RunFailedError as exc:
+        print(f"kpitools: run failed: {exc}", file=sys.stderr)
+        return 1
+    print(f"report {result.period} {result.version}: {result.status} -> {result.path}")
+    return 0
+
+
+def _notebooks(args: argparse.Namespace) -> int:
+    from .runs.refresh import refresh_notebooks
+
+    if not args.refresh:
+        print("nothing to do: pass --refresh to re-execute the notebooks in place", file=sys.stderr)
+        return 2
+    failed = refresh_notebooks(args.notebooks_dir, args.notebooks,
+                               progress=lambda msg: print(msg, file=sys.stderr))
+    return 1 if failed else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kpitools", description="Customer-service KPIs computed right: load, validate, report.")
@@ -53,6 +79,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=7, help="random seed (same seed = byte-identical files; default 7)")
     p.add_argument("--tickets", type=int, default=50_000, help="number of tickets (default 50000)")
     p.set_defaults(func=_sample)
+
+    p = sub.add_parser("run", help="run every report notebook for one period into reports/<period>/v<N>/")
+    p.add_argument("--dataset", default="data/sample", help="dataset folder (default data/sample)")
+    p.add_argument("--period", help="YYYY-MM (default: the latest complete month before the dataset's as_of)")
+    p.add_argument("--notebooks", nargs="+", metavar="NAME", help="only these notebooks (default: all)")
+    p.add_argument("--jobs", type=int, help="notebooks run at once (default: the number of cores)")
+    p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                   help="a notebook parameter, e.g. --param business_hours=false --param channels=chat,email")
+    p.add_argument("--reports-dir", default="reports", help="where versions go (default reports)")
+    p.add_argument("--notebooks-dir", default="notebooks", help="where the notebooks are (default notebooks)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
+    p.set_defaults(func=_run)
+
+    p = sub.add_parser("notebooks", help="maintain the committed report notebooks")
+    p.add_argument("--refresh", action="store_true",
+                   help="re-execute the notebooks in place with their default parameters (for nbval)")
+    p.add_argument("--notebooks", nargs="+", metavar="NAME", help="only these notebooks (default: all)")
+    p.add_argument("--notebooks-dir", default="notebooks", help="where the notebooks are (default notebooks)")
+    p.set_defaults(func=_notebooks)
     return parser
 
 

@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from .config import DatasetConfig
+
+
+def channels_of(tables: Mapping[str, pd.DataFrame], names: tuple[str, ...] = ("tickets", "surveys")) -> list[str]:
+    """Sorted distinct non-empty ``channel`` values of the named tables (Arrow's unique: fast on 10M rows)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    found: set[str] = set()
+    for name in names:
+        table = tables.get(name)
+        if table is not None and "channel" in table:
+            values = pa.array(table["channel"], from_pandas=True)
+            found.update(v for v in pc.unique(values).to_pylist() if v is not None)
+    return sorted(found)
 
 
 @dataclass
@@ -66,12 +81,7 @@ class Dataset:
     @property
     def channels(self) -> list[str]:
         """Channels of the kept tickets plus any explicit survey channel (SPEC A6), sorted."""
-        found: set[str] = set()
-        for name in ("tickets", "surveys"):
-            table = self.tables.get(name)
-            if table is not None and "channel" in table:
-                found.update(table["channel"].dropna().unique().tolist())
-        return sorted(found)
+        return channels_of(self.tables)
 
     @property
     def channel_groups(self) -> dict[str, list[str]]:

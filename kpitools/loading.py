@@ -17,7 +17,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from .config import DatasetConfig, TableSource, read_config
-from .dataset import Dataset
+from .dataset import Dataset, channels_of
 from .errors import DatasetError
 from .mappings import apply_mapping
 from .schema import TABLE_ORDER, TABLES, required
@@ -181,10 +181,10 @@ def load(path: str | Path) -> Dataset:
             continue
         frame, bad = _read(folder, table, file, cfg)
         channels = frozenset()
-        if table == "costs":
-            channels = frozenset(tables["tickets"]["channel"].dropna()) if "tickets" in tables else frozenset()
+        if table == "costs":  # SPEC A3: a channel some kept ticket uses
+            channels = frozenset(channels_of(tables, ("tickets",)))
         elif table == "targets":
-            channels = frozenset(_channels(tables))
+            channels = frozenset(channels_of(tables))
         checked = check_table(table, frame, tz=cfg.timezone, scales=cfg.scales, channels=channels,
                               kpi_ids=_kpi_ids() if table == "targets" else frozenset())
         kept = checked.reason.isna()
@@ -210,14 +210,6 @@ def load(path: str | Path) -> Dataset:
         as_of=cfg.as_of if cfg.as_of is not None else _latest(tables, cfg.timezone, folder),
         files=files,
     )
-
-
-def _channels(tables: dict[str, pd.DataFrame]) -> set[str]:
-    found: set[str] = set()
-    for name in ("tickets", "surveys"):
-        if name in tables:
-            found.update(tables[name]["channel"].dropna())
-    return found
 
 
 def _rejects(table: str, file: Path, folder: Path, frame: pd.DataFrame, reason: pd.Series,
