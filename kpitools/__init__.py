@@ -38,6 +38,8 @@ _EXPORTS = {
     "compare_channels": "comparisons",
     "changes": "comparisons",
     "findings": "comparisons",
+    "laney": "comparisons",
+    "observations": "comparisons",
     "run": "runs",
 }
 _SUBMODULES = {"stats", "plot", "schema", "config", "business_hours", "periods"}

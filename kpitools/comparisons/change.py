@@ -1,0 +1,222 @@
+"""Change over time per channel: month over month, year over year, and the Laney p′ chart (SPEC §5)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .. import catalog
+from ..dataset import Dataset
+from ..engine.context import Context
+from ..engine.tidy import ALL
+from ..errors import KpitoolsError
+from ..stats import laney_p_prime
+from .contrast import better_of, check_options, contrast, judge
+from .observations import Observations, gather, kind_of, samples, single_period
+
+COLUMNS = [
+    "kpi", "channel", "period", "compare_to", "kind", "value", "value_before", "n", "n_before", "diff",
+    "diff_low", "diff_high", "test", "statistic", "p", "p_adj", "effect_size", "effect_name", "mdd",
+    "verdict", "improved", "reason", "flags", "signal",
+]
+KINDS = {"mom": 1, "yoy": 12}  # kind -> months back
+
+
+def shift(period: str, months: int) -> str:
+    """The month ``months`` after ``period`` (negative: before).
+
+    Examples
+    --------
+    >>> shift("2026-01", -1), shift("2026-10", -12)
+    ('2025-12', '2025-10')
+    """
+    return str(pd.Period(period, "M") + months)
+
+
+def _check_history(history: Any) -> None:
+    if isinstance(history, bool) or not isinstance(history, (int, np.integer)) or history < 1:
+        raise KpitoolsError(f"history must be a whole number of months ≥ 1, got {history!r}")
+
+
+def window(period: str, kpi: str, history: int = 12) -> list[str]:
+    """The months :func:`changes` reads: the period, the month and the year before, and for a
+    share the ``history`` months of its Laney chart."""
+    back = set(KINDS.values()) | (set(range(1, history + 1)) if kind_of(kpi) == "share" else set())
+    return [shift(period, -m) for m in sorted(back, reverse=True)] + [period]
+
+
+def laney_chart(obs: Observations, period: str, group: str = ALL, history: int = 12) -> pd.DataFrame:
+    """The Laney p′ chart of a share's ``group`` over ``period`` and the ``history`` months
+    before it, from gathered observations (months before the group's first data left out)."""
+    labels = [shift(period, -m) for m in range(history, 0, -1)] + [period]
+    rows = obs.data[obs.data["group"] == group].set_index("period")
+    k = rows["successes"].reindex(labels, fill_value=0).to_numpy(float)
+    n = rows["n"].reindex(labels, fill_value=0).to_numpy(float)
+    start = int(np.argmax(n > 0)) if (n > 0).any() else len(n)
+    chart = laney_p_prime(k[start:], n[start:], labels[start:])
+    chart.insert(0, "channel", group)
+    chart.insert(0, "kpi", obs.kpi)
+    return chart
+
+
+def change_table(obs: Observations, period: str, groups: list[str], p_adjust: str = "holm",
+                 alpha: float = 0.05, history: int = 12) -> pd.DataFrame:
+    """:func:`changes` on gathered observations (see there for the output)."""
+    rows = []
+    for kind, back in KINDS.items():
+        before = shift(period, -back)
+        now_s, before_s = samples(obs, period, groups), samples(obs, before, groups)
+        for g in groups:  # a handful of channels
+            a, b = now_s[g], before_s[g]
+            rows.append({"channel": g, "compare_to": before, "kind": kind, "value": a.estimate,
+                         "value_before": b.estimate, "n": a.n, "n_before": b.n,
+                         **contrast(a, b, period, before, alpha)})
+    out = judge(pd.DataFrame(rows), p_adjust, alpha)
+    direction = catalog.get(obs.kpi).direction
+    # object columns: True / False / None, whatever the mix
+    out["improved"] = pd.Series([{1: True, 2: False}.get(better_of(v, direction)) for v in out["verdict"]],
+                                index=out.index, dtype=object)
+    signals = {}
+    if obs.kind == "share":
+        for g in groups:
+            chart = laney_chart(obs, period, g, history)
+            at = chart.loc[chart["period"] == period, "signal"]
+            signals[g] = bool(at.iloc[0]) if len(at) and chart["n"].iloc[-1] > 0 else None
+    out["signal"] = pd.Series([signals.get(g) for g in out["channel"]], index=out.index, dtype=object)
+    out["kpi"], out["period"] = obs.kpi, period
+    order = {g: i for i, g in enumerate(groups)}
+    out = out.sort_values(["channel", "kind"], key=lambda s: s.map(order) if s.name == "channel" else s,
+                          kind="stable")
+    return out[COLUMNS].reset_index(drop=True)
+
+
+def _groups(obs: Observations, channels: list[str] | None) -> list[str]:
+    if channels is None:
+        return [*obs.groups, ALL]
+    unknown = [c for c in channels if c not in obs.groups and c != ALL]
+    if unknown:
+        raise KpitoolsError(f"unknown channel(s) {', '.join(map(repr, unknown))}; known: "
+                            f"{', '.join(obs.groups)}")
+    return [g for g in obs.groups if g in channels] + [ALL]
+
+
+def changes(ds: Dataset, period: str, kpi: str, channels: list[str] | None = None, history: int = 12,
+            p_adjust: str = "holm", alpha: float = 0.05) -> pd.DataFrame:
+    """Month-over-month and year-over-year change of a KPI per channel and for ``all``.
+
+    Each channel's value in ``period`` is compared with its value in the month before
+    (``kind = "mom"``) and in the same month a year before (``"yoy"``), by the test of the KPI's
+    kind: shares — pooled two-proportion z-test (Fisher where an expected count < 5) with the
+    Newcombe CI of the difference; NPS — z-test of the difference with its Wald CI; means
+    (``csat_mean``, ``ces_mean``, ``aht_min``) — Welch's t-test and interval; Kaplan–Meier
+    medians — log-rank test, and the difference of the medians without a CI (no interval for
+    a difference of two KM medians is standard; the log-rank p judges it). The rows of one call
+    form the adjustment family (Holm by default); honesty rules as in
+    :func:`compare_channels` (n < 30 or an expected count < 5: no verdict, ``reason`` says why;
+    a month without data: ``reason = "no data for 2025-10"``).
+
+    For shares, ``signal`` says whether the period falls outside the Laney p′ limits of the
+    channel's chart over the period and the ``history`` months before it (see :func:`laney`;
+    the chart itself is a separate function so this table stays a plain DataFrame).
+
+    Parameters
+    ----------
+    ds : Dataset
+        A loaded dataset.
+    period : str
+        One month, ``"2026-10"``.
+    kpi : str
+        A comparable KPI id (see :func:`compare_channels`).
+    channels : list of str, optional
+        Only these channels (``all`` is always included).
+    history : int
+        Months before ``period`` in the Laney chart (shares only).
+    p_adjust : {"holm", "bh", "none"}
+        Adjustment over the rows of the call.
+    alpha : float
+        Two-sided level.
+
+    Returns
+    -------
+    DataFrame
+        One row per channel (then ``all``) and kind: ``kpi``, ``channel``, ``period``,
+        ``compare_to`` (the earlier month), ``kind``, ``value``, ``value_before`` (the values of
+        :func:`kpitools.kpis`), ``n``, ``n_before``, ``diff`` (value − value_before, in points for
+        shares and NPS), ``diff_low``, ``diff_high``, ``test``, ``statistic``, ``p``, ``p_adj``,
+        ``effect_size``, ``effect_name``, ``mdd``, ``verdict`` (``"higher"`` / ``"lower"``:
+        the period's value is significantly higher/lower; ``"no significant difference"``;
+        ``"not enough data"``), ``improved`` (True/False for a significant change, by the
+        catalog's direction), ``reason``, ``flags``, ``signal`` (shares; None otherwise).
+
+    Examples
+    --------
+    >>> from kpitools.engine.example import dataset_from_frames
+    >>> t = pd.DataFrame({"ticket_id": range(200), "channel": "chat",
+    ...                   "created_at": ["2026-09-10"] * 100 + ["2026-10-10"] * 100,
+    ...                   "abandoned": [True] * 10 + [False] * 90 + [True] * 30 + [False] * 70})
+    >>> res = changes(dataset_from_frames({"tickets": t}, as_of="2026-11-01"), "2026-10", "abandonment_pct")
+    >>> res[["channel", "kind", "value", "value_before", "verdict", "reason"]]
+      channel kind  value  value_before          verdict               reason
+    0    chat  mom   30.0          10.0           higher                 None
+    1    chat  yoy   30.0           NaN  not enough data  no data for 2025-10
+    2     all  mom   30.0          10.0           higher                 None
+    3     all  yoy   30.0           NaN  not enough data  no data for 2025-10
+    """
+    _check_history(history)
+    check_options(p_adjust, alpha)
+    label = single_period(ds, period)
+    obs = gather(Context(ds, window(label, kpi, history)), kpi)
+    return change_table(obs, label, _groups(obs, channels), p_adjust, alpha, history)
+
+
+def laney(ds: Dataset, period: str, kpi: str, channel: str = ALL, history: int = 12) -> pd.DataFrame:
+    """Laney p′ control chart of a share KPI for one channel over the last ``history`` + 1 months.
+
+    Plain p-charts flag nearly every month at large n; the p′ limits widen them by the
+    month-to-month variation actually seen (see :func:`kpitools.stats.laney_p_prime`). Months
+    before the channel's first data are left out; a later month without data has NaN p.
+
+    Parameters
+    ----------
+    ds : Dataset
+        A loaded dataset.
+    period : str
+        The last month of the chart.
+    kpi : str
+        A share KPI id (``csat_pct``, ``fcr_pct``, ``abandonment_pct``...).
+    channel : str
+        A channel or ``all``.
+    history : int
+        Months before ``period``.
+
+    Returns
+    -------
+    DataFrame
+        ``kpi``, ``channel``, ``period``, ``successes``, ``n``, ``p``, ``centre``, ``sigma_p``,
+        ``z``, ``sigma_z``, ``lcl``, ``ucl`` (p′ limits), ``p_lcl``, ``p_ucl`` (p-chart limits),
+        ``signal``; proportions on 0..1, ready for :func:`kpitools.plot.laney_chart`.
+
+    Examples
+    --------
+    >>> from kpitools.engine.example import dataset_from_frames
+    >>> t = pd.DataFrame({"ticket_id": range(40), "channel": "chat",
+    ...                   "created_at": ["2026-08-10"] * 20 + ["2026-09-10"] * 10 + ["2026-10-10"] * 10,
+    ...                   "abandoned": [True, False] * 10 + [False] * 10 + [True] * 5 + [False] * 5})
+    >>> chart = laney(dataset_from_frames({"tickets": t}, as_of="2026-11-01"), "2026-10", "abandonment_pct")
+    >>> chart[["period", "successes", "n", "p"]]
+        period  successes     n    p
+    0  2026-08       10.0  20.0  0.5
+    1  2026-09        0.0  10.0  0.0
+    2  2026-10        5.0  10.0  0.5
+    """
+    _check_history(history)
+    if kind_of(kpi) != "share":
+        raise KpitoolsError(f"the Laney p′ chart is for shares; {kpi} is not one")
+    label = single_period(ds, period)
+    periods = [shift(label, -m) for m in range(history, 0, -1)] + [label]
+    obs = gather(Context(ds, periods), kpi)
+    if channel != ALL and channel not in obs.groups:
+        raise KpitoolsError(f"unknown channel {channel!r}; known: {', '.join(obs.groups)}")
+    return laney_chart(obs, label, channel, history)

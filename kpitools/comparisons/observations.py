@@ -1,0 +1,389 @@
+"""The per-group observations behind a KPI value: what the comparison tests need.
+
+A KPI value is a summary (a share, an NPS, a mean, a Kaplan–Meier median); testing a difference
+needs what it summarises. This module pulls those inputs from the KPI engine's own queries on a
+:class:`~kpitools.engine.context.Context`, so they follow exactly the rules of the KPI (the same
+denominators, spam exclusion, as_of censoring, periods and clocks) and the estimates rebuilt from
+them equal the values of :func:`kpitools.kpis`.
+
+Five kinds of KPI can be compared; each has its own observation columns (besides ``period`` and
+the segment column):
+
+* ``share`` (``fcr_pct``, ``reopen_pct``, ``open_pct``, ``sla_frt_pct``, ``abandonment_pct``,
+  ``csat_pct``, ``ces_easy_pct``): ``successes``, ``n``;
+* ``nps``: ``score``, ``count`` (responses per score);
+* ``score`` (``csat_mean``, ``ces_mean``): ``score``, ``count``;
+* ``mean`` (``aht_min``): ``handle_seconds``, ``count``;
+* ``time`` (``frt_median_h``, ``ttr_median_h`` and their ``_bh_`` twins): ``hours``, ``event``
+  (answered/resolved by as_of; False = censored at as_of), ``count``.
+
+Counts are weights: each row stands for ``count`` identical observations.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .. import catalog
+from ..dataset import Dataset
+# the engine's own count queries (internal to it), so that every rule is the KPI's rule
+from ..engine.satisfaction import _score_counts as engine_score_counts
+from ..engine.speed import _counts as engine_ticket_counts
+from ..engine.context import HOUR_US, Context
+from ..engine.durations import counts as duration_counts
+from ..engine.tidy import ALL, weighted_moments, with_all
+from ..errors import KpitoolsError
+from ..periods import parse_periods
+from ..stats import km_median, nps_ci, t_ci, wilson_ci
+
+#: Honesty thresholds (SPEC §5): no verdict under MIN_N per group or an expected count under
+#: MIN_EXPECTED; Kaplan–Meier medians resting on fewer than MIN_EVENTS events are flagged.
+MIN_N = 30
+MIN_EXPECTED = 5
+MIN_EVENTS = 10
+
+# ticket shares: KPI id -> (successes, total) columns of the engine's ticket counts
+_TICKET_SHARES = {
+    "fcr_pct": ("fcr", "resolved"),
+    "reopen_pct": ("reopen", "resolved"),
+    "open_pct": ("open", "na"),
+    "sla_frt_pct": ("sla_met", "sla_judged"),
+    "abandonment_pct": ("abandoned", "tickets"),
+}
+# survey shares: KPI id -> (survey, lowest "success" score as an offset from the scale maximum)
+_SURVEY_SHARES = {"csat_pct": ("csat", 1), "ces_easy_pct": ("ces", 2)}
+_SCORES = {"csat_mean": "csat", "ces_mean": "ces"}
+# time KPIs: id -> (event column, business-duration column or None for the calendar clock)
+_TIMES = {
+    "frt_median_h": ("fr_us", None),
+    "frt_bh_median_h": ("fr_us", "frt_bh_us"),
+    "ttr_median_h": ("res_us", None),
+    "ttr_bh_median_h": ("res_us", "ttr_bh_us"),
+}
+_BH_TWINS = {"frt_median_h": "frt_bh_median_h", "ttr_median_h": "ttr_bh_median_h"}
+_NOT_COMPARABLE = {
+    "tickets": "it is a count with no per-ticket outcome to test",
+    "backlog_end": "it is a count with no per-ticket outcome to test",
+    "cpi": "it is a cost ratio with no per-ticket outcome to test",
+    "tickets_per_customer": "it is a ratio of counts with no per-customer outcome to test",
+}
+
+KINDS = {
+    **{k: "share" for k in (*_TICKET_SHARES, *_SURVEY_SHARES)},
+    "nps": "nps",
+    **{k: "score" for k in _SCORES},
+    "aht_min": "mean",
+    **{k: "time" for k in _TIMES},
+}
+
+
+def kind_of(kpi: str) -> str:
+    """The comparison kind of a KPI id (``share``, ``nps``, ``score``, ``mean`` or ``time``).
+
+    Raises
+    ------
+    KpitoolsError
+        For an unknown id or a KPI that cannot be compared, saying why.
+
+    Examples
+    --------
+    >>> kind_of("csat_pct"), kind_of("frt_bh_median_h")
+    ('share', 'time')
+    """
+    if kpi in KINDS:
+        return KINDS[kpi]
+    try:
+        entry = catalog.get(kpi)
+    except KeyError as exc:
+        raise KpitoolsError(exc.args[0]) from None
+    if entry.scope == "all":
+        why = "it is written for all channels only (SPEC A6)"
+    elif kpi in _NOT_COMPARABLE:
+        why = _NOT_COMPARABLE[kpi]
+    else:
+        twin = kpi.replace("_mean_h", "_median_h").replace("_p90_h", "_median_h")
+        why = (f"means and percentiles of answered tickets leave the censored ones out; compare "
+               f"{twin} (censoring-aware) instead")
+    raise KpitoolsError(f"{kpi} cannot be compared: {why}")
+
+
+def resolve_kpi(kpi: str, business_hours: bool = False) -> str:
+    """The KPI id to compare: ``kpi`` itself, or its business-hours twin when asked.
+
+    Examples
+    --------
+    >>> resolve_kpi("frt_median_h", business_hours=True)
+    'frt_bh_median_h'
+    """
+    kind_of(kpi)
+    if not business_hours or "_bh_" in kpi:
+        return kpi
+    if kpi not in _BH_TWINS:
+        raise KpitoolsError(f"business_hours=True applies to the time KPIs "
+                            f"({', '.join(_BH_TWINS)}), not to {kpi}")
+    return _BH_TWINS[kpi]
+
+
+@dataclass(frozen=True)
+class Observations:
+    """The observations of one KPI per period and group.
+
+    Attributes
+    ----------
+    kpi, kind : str
+        The KPI id and its kind (see the module notes).
+    data : DataFrame
+        ``period``, ``group`` and the kind's columns; ``group = "all"`` pools every row of the
+        period (rows without a segment value included), as the KPI's ``all`` does.
+    groups : list of str
+        The segments to compare, in order (for channels: every channel of SPEC A6).
+    scale : tuple of int, optional
+        The survey scale ``(min, max)`` (NPS, scores).
+    """
+
+    kpi: str
+    kind: str
+    data: pd.DataFrame
+    groups: list[str]
+    scale: tuple[int, int] | None = None
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One group's observations in one period, with the KPI estimate they give.
+
+    ``estimate``, ``ci_low``, ``ci_high`` and ``n`` are what :func:`kpitools.kpis` writes (NaN
+    where it writes nothing; a Kaplan–Meier median not reached is NaN, ``median`` keeps
+    ``inf``). Kind-specific fields: ``successes`` (share); ``nps_counts`` (detractors,
+    passives, promoters); ``values`` / ``weights`` (distinct scores, handle minutes or hours,
+    with their counts), ``mean``, ``sd`` (score, mean); ``events`` (event flag of each
+    ``values`` row), ``n_events``, ``median`` (time).
+    """
+
+    kind: str
+    n: float
+    estimate: float
+    ci_low: float
+    ci_high: float
+    successes: float = math.nan
+    nps_counts: tuple[float, float, float] = (math.nan, math.nan, math.nan)
+    values: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    weights: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    events: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    mean: float = math.nan
+    sd: float = math.nan
+    n_events: float = math.nan
+    median: float = math.nan
+
+    def expanded(self, events_only: bool = False) -> np.ndarray:
+        """Every observation (or, for times, every event time) as its own array entry."""
+        keep = self.events if events_only else np.ones(len(self.values), dtype=bool)
+        return np.repeat(self.values[keep], self.weights[keep])
+
+
+def _finite(x: float) -> float:
+    return float(x) if math.isfinite(x) else math.nan
+
+
+def nps_split(scores: np.ndarray, counts: np.ndarray, scale: tuple[int, int]) -> tuple[float, float, float]:
+    """Detractors, passives and promoters among ``counts`` responses of ``scores`` (SPEC A12).
+
+    Examples
+    --------
+    >>> nps_split(np.array([3, 7, 9, 10]), np.array([2, 1, 4, 1]), (0, 10))
+    (2.0, 1.0, 5.0)
+    """
+    top = scale[1]
+    d = float(counts[scores <= top - 4].sum())
+    r = float(counts[scores >= top - 1].sum())
+    return d, float(counts.sum()) - d - r, r
+
+
+def make_sample(obs: Observations, rows: pd.DataFrame) -> Sample:
+    """The :class:`Sample` of one group's rows of ``obs.data`` (empty rows: ``n = 0``)."""
+    kind = obs.kind
+    if kind == "share":
+        k, n = float(rows["successes"].sum()), float(rows["n"].sum())
+        if n == 0:
+            return Sample(kind, 0.0, math.nan, math.nan, math.nan, successes=0.0)
+        low, high = wilson_ci(k, n)
+        return Sample(kind, n, 100 * k / n, 100 * low, 100 * high, successes=k)
+    if kind == "time":
+        values = rows["hours"].to_numpy(float)
+        events = rows["event"].to_numpy(bool)
+        weights = rows["count"].to_numpy(np.int64)
+        n = float(weights.sum())
+        if n == 0:
+            return Sample(kind, 0.0, math.nan, math.nan, math.nan, n_events=0.0)
+        med = km_median(values, events, weights)
+        return Sample(kind, n, _finite(med.median), _finite(med.low), _finite(med.high), values=values,
+                      weights=weights, events=events, n_events=float(weights[events].sum()),
+                      median=med.median)
+    if kind == "mean":  # handle seconds -> minutes after the moments, as the engine does
+        weights = rows["count"].to_numpy(np.int64)
+        mean, sd, n = weighted_moments(rows["handle_seconds"].to_numpy(float), weights)
+        mean, sd = mean / 60, sd / 60
+        low, high = t_ci(mean, sd, n)  # NaN below n = 2
+        return Sample(kind, float(n), mean, low, high, values=rows["handle_seconds"].to_numpy(float) / 60,
+                      weights=weights, mean=mean, sd=sd)
+    values = rows["score"].to_numpy(float)
+    weights = rows["count"].to_numpy(np.int64)
+    mean, sd, n = weighted_moments(values, weights)
+    if kind == "nps":
+        counts = nps_split(values, weights, obs.scale)
+        return Sample(kind, float(n), *nps_ci(*counts), nps_counts=counts, values=values, weights=weights)
+    low, high = t_ci(mean, sd, n)
+    return Sample(kind, float(n), mean, low, high, values=values, weights=weights, mean=mean, sd=sd)
+
+
+def samples(obs: Observations, period: str, groups: list[str] | None = None) -> dict[str, Sample]:
+    """The :class:`Sample` of each group (default ``obs.groups``) in ``period``."""
+    part = obs.data[obs.data["period"] == period]
+    by_group = dict(tuple(part.groupby("group", sort=False)))
+    empty = part.iloc[:0]
+    return {g: make_sample(obs, by_group.get(g, empty)) for g in (obs.groups if groups is None else groups)}
+
+
+# ---------------------------------------------------------------- engine queries
+
+def _tickets_in_periods(ctx: Context, by: str) -> Any:
+    """Tickets created in the periods, as the speed KPIs select them (``mon`` = creation month)."""
+    t = ctx.tickets(by)
+    return t.filter(t.created_us <= ctx.as_of_us, t.created_mon.isin(ctx.months)).mutate(mon=t.created_mon)
+
+
+def _ticket_shares(ctx: Context, kpi: str, by: str) -> pd.DataFrame:
+    counts = engine_ticket_counts(ctx, _tickets_in_periods(ctx, by), by, {kpi})
+    counts["sla_judged"] = counts["sla_met"] + counts["sla_missed"]
+    k_col, n_col = _TICKET_SHARES[kpi]
+    counts = with_all(counts, ["mon"], [k_col, n_col])
+    return counts.rename(columns={k_col: "successes", n_col: "n"})[["mon", "g", "successes", "n"]]
+
+
+def _survey_counts(ctx: Context, survey: str, by: str) -> pd.DataFrame:
+    counts = engine_score_counts(ctx, by)
+    counts = counts[counts["survey"] == survey]
+    return counts.rename(columns={"n": "count"})[["mon", "g", "score", "count"]]
+
+
+def _survey_shares(ctx: Context, kpi: str, by: str) -> pd.DataFrame:
+    survey, offset = _SURVEY_SHARES[kpi]
+    counts = _survey_counts(ctx, survey, by)
+    cut = ctx.ds.config.scales[survey][1] - offset
+    counts = counts.assign(successes=counts["count"].where(counts["score"] >= cut, 0))
+    out = counts.groupby(["mon", "g"], sort=True)[["successes", "count"]].sum().reset_index()
+    return out.rename(columns={"count": "n"})
+
+
+def _handle_minutes(ctx: Context, by: str) -> pd.DataFrame:
+    t = _tickets_in_periods(ctx, by)
+    h = t.filter(~t.abandoned, t.handle_s.notnull())
+    out = ctx.execute(h.group_by(["mon", "g", "handle_s"]).aggregate(count=h.count()))
+    out["g"] = ctx.segment_labels(out["g"], by)
+    out = with_all(out, ["mon", "handle_s"], ["count"])
+    return out.rename(columns={"handle_s": "handle_seconds"})[["mon", "g", "handle_seconds", "count"]]
+
+
+def _durations(ctx: Context, kpi: str, by: str) -> pd.DataFrame:
+    t = _tickets_in_periods(ctx, by)
+    na = t.filter(~t.abandoned)
+    event_col, bh_col = _TIMES[kpi]
+    dur = na[bh_col] if bh_col else na[event_col].coalesce(ctx.as_of_us) - na.created_us
+    out = duration_counts(na, dur, na[event_col].notnull(), ctx.execute)
+    out["g"] = ctx.segment_labels(out["g"], by)
+    out = with_all(out, ["mon", "dur", "ev"], ["n"])
+    # the engine's own conversion (durations.summarise), so the medians match to the bit
+    hours = out["dur"].to_numpy(np.int64) / HOUR_US
+    return pd.DataFrame({"mon": out["mon"], "g": out["g"], "hours": hours, "event": out["ev"].astype(bool),
+                         "count": out["n"]})
+
+
+def gather(ctx: Context, kpi: str, by: str = "channel") -> Observations:
+    """The :class:`Observations` of ``kpi`` per segment ``by`` in every period of ``ctx``.
+
+    Raises
+    ------
+    KpitoolsError
+        When the KPI cannot be compared, the dataset lacks what it needs, or ``by`` is not a
+        column of the tables the KPI reads.
+    """
+    kind = kind_of(kpi)
+    reason = ctx.missing(kpi)
+    if reason is not None:
+        raise KpitoolsError(f"{kpi} cannot be computed on this dataset: {reason}")
+    tables = ("surveys", "tickets") if catalog.get(kpi).api == "satisfaction" else ("tickets",)
+    if not any(by in ctx.ds.tables.get(name, ()) for name in tables):
+        raise KpitoolsError(f"by={by!r} is not a column of the {' or '.join(tables)} table")
+    scale = None
+    try:
+        if kpi in _TICKET_SHARES:
+            frame = _ticket_shares(ctx, kpi, by)
+        elif kpi in _SURVEY_SHARES:
+            frame = _survey_shares(ctx, kpi, by)
+        elif kind in ("nps", "score"):
+            survey = "nps" if kind == "nps" else _SCORES[kpi]
+            scale = tuple(ctx.ds.config.scales[survey])
+            frame = _survey_counts(ctx, survey, by)
+        elif kind == "mean":
+            frame = _handle_minutes(ctx, by)
+        else:
+            frame = _durations(ctx, kpi, by)
+    except KeyError as exc:
+        raise KpitoolsError(str(exc.args[0])) from None
+    labels = ctx.labels
+    frame = frame.dropna(subset=["g"])
+    data = frame.assign(period=[labels[m] for m in frame["mon"]]).rename(columns={"g": "group"})
+    data = data[["period", "group", *[c for c in frame.columns if c not in ("mon", "g")]]]
+    data = data.sort_values(["period", "group"], kind="stable").reset_index(drop=True)
+    seen = sorted(set(data["group"]) - {ALL})
+    groups = sorted(set(ctx.channels) | set(seen)) if by == "channel" else seen
+    return Observations(kpi, kind, data, groups, scale)
+
+
+def single_period(ds: Dataset, period: str) -> str:
+    """The label of ``period`` when it names one month (a KpitoolsError otherwise)."""
+    periods = parse_periods(period, ds.timezone, ds.as_of)
+    if len(periods) != 1:
+        raise KpitoolsError(f"period {period!r}: give one month (YYYY-MM)")
+    return periods[0].label
+
+
+def observations(ds: Dataset, period: Any, kpi: str, by: str = "channel",
+                 business_hours: bool = False) -> pd.DataFrame:
+    """The observations behind ``kpi`` per segment: the inputs of its comparison tests.
+
+    Parameters
+    ----------
+    ds : Dataset
+        A loaded dataset.
+    period : str or list of str
+        One month ``"2026-10"``, a list, or a range ``"2026-01:2026-10"``.
+    kpi : str
+        A comparable KPI id (see the module notes for the kinds and their columns).
+    by : str
+        The segment column (``channel``, or any ticket/survey column such as ``agent_id``).
+    business_hours : bool
+        For ``frt_median_h`` / ``ttr_median_h``: use the business-hours clock (the ``_bh_`` twin).
+
+    Returns
+    -------
+    DataFrame
+        ``period``, the ``by`` column (with ``all`` pooling every row of the period), then the
+        kind's columns, one row per distinct observation with its ``count`` (for shares, one
+        row per period and segment with ``successes`` and ``n``).
+
+    Examples
+    --------
+    >>> from kpitools.engine.example import example_dataset
+    >>> obs = observations(example_dataset(), "2026-10", "ttr_median_h")
+    >>> obs[obs.channel == "chat"][["hours", "event", "count"]].values.tolist()   # one censored
+    [[2.0, True, 1], [1022.0, False, 1]]
+    """
+    kpi = resolve_kpi(kpi, business_hours)
+    obs = gather(Context(ds, period), kpi, by)
+    return obs.data.rename(columns={"group": by})

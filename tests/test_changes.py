@@ -1,0 +1,152 @@
+"""changes and laney: known answers on two- and few-month datasets, missing months, the sample."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats as sps
+
+import kpitools as kt
+from kpitools import stats
+from kpitools.comparisons import changes, laney
+from kpitools.comparisons.change import COLUMNS
+from tests.factories import make_dataset, tickets
+
+
+def monthly(channel: str, month: str, n: int, abandoned: int) -> pd.DataFrame:
+    t = tickets(n, channel, created=f"{month}-10 10:00", abandoned=[True] * abandoned + [False] * (n - abandoned))
+    return t.assign(ticket_id=[f"{channel}-{month}-{i}" for i in range(n)])
+
+
+def row(res: pd.DataFrame, channel: str, kind: str) -> pd.Series:
+    out = res[(res["channel"] == channel) & (res["kind"] == kind)]
+    assert len(out) == 1
+    return out.iloc[0]
+
+
+@pytest.fixture(scope="module")
+def two_months():
+    # chat only: 10 of 100 abandoned in September, 30 of 100 in October
+    t = pd.concat([monthly("chat", "2026-09", 100, 10), monthly("chat", "2026-10", 100, 30)])
+    return make_dataset(tickets=t, as_of="2026-11-01")
+
+
+def test_month_over_month_known_answer(two_months):
+    res = changes(two_months, "2026-10", "abandonment_pct")
+    assert list(res.columns) == COLUMNS
+    mom = row(res, "chat", "mom")
+    # pooled p = 0.2, SE = sqrt(0.2 * 0.8 * (1/100 + 1/100)) = 0.056569, z = 0.2 / SE = 3.5355
+    z = 0.2 / math.sqrt(0.2 * 0.8 * 0.02)
+    assert (mom.value, mom.value_before, mom.n, mom.n_before) == (30, 10, 100, 100)
+    assert mom["diff"] == pytest.approx(20) and mom.statistic == pytest.approx(z)
+    assert mom.p == pytest.approx(2 * sps.norm.sf(z))
+    ci = stats.newcombe_diff_ci(30, 100, 10, 100)
+    assert (mom.diff_low, mom.diff_high) == pytest.approx((100 * ci.low, 100 * ci.high))
+    # the family is chat mom and all mom (same counts, same p): Holm gives both 2p
+    assert mom.p_adj == pytest.approx(2 * mom.p) and row(res, "all", "mom").p_adj == pytest.approx(2 * mom.p)
+    assert (mom.verdict, mom.improved, mom.compare_to) == ("higher", False, "2026-09")  # lower is better
+
+
+def test_year_over_year_without_data_says_so(two_months):
+    yoy = row(changes(two_months, "2026-10", "abandonment_pct"), "chat", "yoy")
+    assert yoy.compare_to == "2025-10" and yoy.verdict == "not enough data"
+    assert yoy.reason == "no data for 2025-10" and math.isnan(yoy.p_adj) and math.isnan(yoy.value_before)
+    assert yoy.improved is None
+
+
+def test_fewer_than_30_before():
+    t = pd.concat([monthly("chat", "2026-09", 20, 2), monthly("chat", "2026-10", 100, 30)])
+    mom = row(changes(make_dataset(tickets=t, as_of="2026-11-01"), "2026-10", "abandonment_pct"), "chat", "mom")
+    assert mom.verdict == "not enough data" and mom.reason == "n < 30 for 2026-09 (n = 20)"
+
+
+def test_nps_and_mean_changes():
+    def answers(survey, month, scores):
+        return pd.DataFrame({"response_id": [f"{survey}-{month}-{i}" for i in range(len(scores))],
+                             "survey": survey, "score": scores, "responded_at": f"{month}-12 09:00",
+                             "channel": "chat"})
+    before = [0] * 80 + [8] * 60 + [9] * 60
+    now = [3] * 50 + [7] * 50 + [10] * 100
+    ces_before, ces_now = [5, 6, 7, 4, 6] * 8, [3, 4, 5, 2, 6] * 8
+    s = pd.concat([answers("nps", "2026-09", before), answers("nps", "2026-10", now),
+                   answers("ces", "2026-09", ces_before), answers("ces", "2026-10", ces_now)])
+    ds = make_dataset(tickets=tickets(1, "chat"), surveys=s, as_of="2026-11-01")
+    nps = row(changes(ds, "2026-10", "nps"), "chat", "mom")
+    ref = stats.nps_diff((50, 50, 100), (80, 60, 60))  # now − before: 25 − (−10) = 35
+    assert (nps["diff"], nps.p, nps.diff_low) == pytest.approx((ref.diff, ref.p, ref.low))
+    assert nps.verdict == "higher" and nps.improved is True
+    ces = row(changes(ds, "2026-10", "ces_mean"), "chat", "mom")
+    a, b = np.array(ces_now), np.array(ces_before)
+    welch = stats.welch_diff(a.mean(), a.std(ddof=1), 40, b.mean(), b.std(ddof=1), 40)
+    assert (ces["diff"], ces.statistic, ces.p, ces.diff_high) == pytest.approx(
+        (welch.diff, welch.t, welch.p, welch.high))
+    assert ces.test == "welch" and ces.verdict == "lower" and ces.signal is None
+
+
+def test_median_change_uses_logrank_without_a_ci():
+    def resolved(month, hours):
+        start = pd.Timestamp(f"{month}-05 10:00")
+        t = tickets(len(hours), "chat", created=str(start),
+                    resolved_at=[str(start + pd.Timedelta(hours=h)) for h in hours])
+        return t.assign(ticket_id=[f"{month}-{i}" for i in range(len(hours))])
+    before, now = [float(h) for h in range(1, 41)], [float(h) for h in range(5, 45)]
+    t = pd.concat([resolved("2026-09", before), resolved("2026-10", now)])
+    ds = make_dataset(tickets=t, as_of="2026-11-01")
+    mom = row(changes(ds, "2026-10", "ttr_median_h"), "chat", "mom")
+    lr = stats.logrank(now + before, [True] * 80, [1] * 40 + [0] * 40)
+    assert (mom.value, mom.value_before, mom["diff"]) == (24.5, 20.5, 4.0)
+    assert mom.test == "logrank" and mom.p == pytest.approx(lr.p)
+    assert math.isnan(mom.diff_low) and math.isnan(mom.diff_high)
+
+
+def test_channels_argument_and_errors(two_months):
+    res = changes(two_months, "2026-10", "abandonment_pct", channels=["chat"])
+    assert res["channel"].tolist() == ["chat", "chat", "all", "all"]
+    with pytest.raises(kt.KpitoolsError, match="unknown channel"):
+        changes(two_months, "2026-10", "abandonment_pct", channels=["fax"])
+    with pytest.raises(kt.KpitoolsError, match="history"):
+        changes(two_months, "2026-10", "abandonment_pct", history=0)
+    with pytest.raises(kt.KpitoolsError, match="cannot be compared"):
+        changes(two_months, "2026-10", "tickets")
+    with pytest.raises(kt.KpitoolsError, match="shares"):
+        laney(two_months, "2026-10", "aht_min")
+
+
+def test_laney_chart_matches_the_stats_function():
+    sizes = [(200, 20), (220, 25), (210, 21), (230, 24), (215, 22), (205, 19), (225, 23), (210, 21), (240, 60)]
+    counts = {f"2026-{m:02d}": c for m, c in zip(range(2, 11), sizes)}
+    t = pd.concat([monthly("chat", m, n, k) for m, (n, k) in counts.items()])
+    ds = make_dataset(tickets=t, as_of="2026-11-01")
+    chart = laney(ds, "2026-10", "abandonment_pct", "chat", history=12)
+    # 2025-10 to 2026-01 come before the first data and are left out
+    assert chart["period"].tolist() == list(counts)
+    expected = stats.laney_p_prime([k for _, k in counts.values()], [n for n, _ in counts.values()], list(counts))
+    pd.testing.assert_frame_equal(chart.drop(columns=["kpi", "channel"]), expected)
+    assert chart["signal"].tolist() == [False] * 8 + [True]  # about 10 % each month, then 25 %
+    res = changes(ds, "2026-10", "abandonment_pct")
+    assert row(res, "chat", "mom").signal is True
+
+
+# ---------------------------------------------------------------- the sample
+
+@pytest.fixture(scope="module")
+def sample():
+    ds = kt.load("data/sample")
+    return ds, kt.kpis(ds, ["2025-10", "2026-09", "2026-10"])
+
+
+@pytest.mark.parametrize("kpi", ["csat_pct", "nps"])
+def test_sample_dip_month(sample, kpi):
+    ds, table = sample
+    res = changes(ds, "2026-10", kpi)
+    assert len(res) == 12  # five channels and all, mom and yoy
+    values = table[table["kpi"] == kpi].set_index(["period", "channel"])["value"]
+    for r in res.itertuples():
+        assert r.value == pytest.approx(values[("2026-10", r.channel)])
+        assert r.value_before == pytest.approx(values[(r.compare_to, r.channel)])
+    for kind in ("mom", "yoy"):
+        assert row(res, "all", kind).verdict == "lower"
+    assert res["p_adj"].ge(res["p"]).all()
