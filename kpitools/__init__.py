@@ -42,7 +42,8 @@ _EXPORTS = {
     "observations": "comparisons",
     "run": "runs",
 }
-_SUBMODULES = {"stats", "plot", "schema", "config", "business_hours", "periods"}
+_SUBMODULES = {"stats", "plot", "schema", "config", "business_hours", "periods", "quality", "series",
+               "scenarios", "report"}
 
 __all__ = sorted(_EXPORTS) + sorted(_SUBMODULES)
 
