@@ -1,14 +1,254 @@
-"""The loaded dataset: validated pandas tables plus the accounting of every input row."""
+"""The loaded dataset: validated tables plus the accounting of every input row.
+
+The loader keeps the validated tables in a :class:`Store` (an embedded DuckDB database in a
+temporary folder: compressed columns on disk, a bounded buffer pool in memory), so a dataset of
+tens of millions of rows stays small in memory and the KPI engine queries it where it lies. The
+pandas tables analysts use (``ds.tickets``, ``ds.tables["activity"]``, ...) are materialised on
+first access and cached. A :class:`Dataset` built from pandas frames keeps those frames and
+copies them into an in-memory store when the engine first needs one.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+import shutil
+import tempfile
+import weakref
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from .config import DatasetConfig
+
+ROW = "__kt_row"  # the input row number of each stored row (its spreadsheet row for loaded files)
+MEMORY_LIMIT = "768MB"  # DuckDB's buffer pool; beyond it the store spills to its folder
+_TEXT = pd.StringDtype("pyarrow")
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+class Store:
+    """Tables kept in an embedded DuckDB database, with the pandas dtype of every column.
+
+    Timestamps are stored as ``BIGINT`` nanoseconds since the epoch (UTC for time-zone aware
+    columns, wall time for naive ones), so the stored values are exact; every other column is
+    stored as Arrow converts it. Each table has a hidden ``__kt_row`` column, the row's number.
+
+    Parameters
+    ----------
+    on_disk : bool
+        Keep the database in a temporary folder (removed when the store is closed or garbage
+        collected); otherwise in memory (small datasets built from frames).
+
+    Examples
+    --------
+    >>> s = Store(on_disk=False)
+    >>> s.append("t", pd.DataFrame({"a": ["x", "y"], "b": [1, 2]}), rows=[2, 3])
+    >>> s.rows("t"), s.columns("t")
+    (2, ['a', 'b'])
+    >>> s.frame("t")["a"].tolist()
+    ['x', 'y']
+    """
+
+    def __init__(self, on_disk: bool = True):
+        import duckdb
+
+        self.folder = Path(tempfile.mkdtemp(prefix="kpitools-")) if on_disk else None
+        # rows are read back in input order by their number, so DuckDB may write and scan in parallel
+        config = {"memory_limit": MEMORY_LIMIT, "preserve_insertion_order": False}
+        if self.folder is not None:
+            config["temp_directory"] = str(self.folder / "spill")
+            self.con = duckdb.connect(str(self.folder / "dataset.duckdb"), config=config)
+        else:
+            self.con = duckdb.connect(config=config)
+        try:  # no progress bar in terminals; a Jupyter kernel without ipywidgets refuses the setting
+            self.con.execute("SET enable_progress_bar = false")
+        except duckdb.InvalidInputException:
+            pass
+        self.dtypes: dict[str, dict[str, Any]] = {}
+        # facts about the stored tables, kept until a table changes
+        self._filled: dict[tuple[str, str], bool] = {}
+        self._bounds: dict[tuple[str, str], tuple[int | None, int | None]] = {}
+        self._distinct: dict[tuple[str, str], list[Any]] = {}
+        self._finalizer = weakref.finalize(self, Store._release, self.con, self.folder)
+
+    @staticmethod
+    def _release(con: Any, folder: Path | None) -> None:
+        con.close()
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def close(self) -> None:
+        """Close the database and remove its folder."""
+        self._finalizer()
+
+    def _forget(self, name: str) -> None:
+        for facts in (self._filled, self._bounds, self._distinct):
+            for key in [k for k in facts if k[0] == name]:
+                del facts[key]
+
+    # ---------------------------------------------------------------- writing
+    def append(self, name: str, frame: pd.DataFrame, rows: Any) -> None:
+        """Append ``frame`` (the first call fixes the table's columns and dtypes) with row numbers ``rows``."""
+        import numpy as np
+        import pyarrow as pa
+
+        self._forget(name)
+        if name not in self.dtypes:
+            self.dtypes[name] = dict(frame.dtypes.items())
+        dtypes = self.dtypes[name]
+        columns: dict[str, pa.Array] = {}
+        for col, dtype in dtypes.items():
+            s = frame[col]
+            if str(s.dtype) != str(dtype):
+                s = s.astype(dtype)
+            if isinstance(dtype, pd.DatetimeTZDtype) or str(dtype).startswith("datetime64"):
+                values = s.dt.as_unit("ns").array.asi8 if isinstance(dtype, pd.DatetimeTZDtype) \
+                    else s.to_numpy("datetime64[ns]").view("i8")
+                columns[col] = pa.array(values, type=pa.int64(), mask=s.isna().to_numpy())
+            elif dtype == _TEXT:
+                columns[col] = pa.array(s.array).cast(pa.string())  # int32 offsets: a third smaller
+            else:
+                columns[col] = pa.array(s, from_pandas=True)
+        columns[ROW] = pa.array(np.asarray(rows, dtype=np.int64))
+        chunk = pa.table(columns)
+        if not self.exists(name):
+            self.con.execute(f"CREATE TABLE {_quote(name)} AS SELECT * FROM chunk")
+        else:
+            self.con.execute(f"INSERT INTO {_quote(name)} SELECT * FROM chunk")
+
+    def delete_rows(self, name: str, rows: Any) -> None:
+        """Drop the rows with these row numbers."""
+        import pyarrow as pa
+
+        self._forget(name)
+        gone = pa.table({"r": pa.array(rows, type=pa.int64())})
+        self.con.execute(f"DELETE FROM {_quote(name)} WHERE {ROW} IN (SELECT r FROM gone)")
+
+    # ---------------------------------------------------------------- reading
+    def exists(self, name: str) -> bool:
+        return bool(self.con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND NOT temporary", [name]).fetchone()[0])
+
+    def columns(self, name: str) -> list[str]:
+        """The table's columns in order (without the hidden row number)."""
+        return list(self.dtypes[name])
+
+    def rows(self, name: str) -> int:
+        return int(self.con.execute(f"SELECT count(*) FROM {_quote(name)}").fetchone()[0])
+
+    def is_timestamp(self, name: str, column: str) -> bool:
+        dtype = self.dtypes[name][column]
+        return isinstance(dtype, pd.DatetimeTZDtype) or str(dtype).startswith("datetime64")
+
+    def profile(self, name: str) -> None:
+        """Gather, in one scan, which columns of a table hold any value and the earliest and
+        latest instant of each timestamp column (the loader does it once per table)."""
+        cols = self.columns(name)
+        stamps = [c for c in cols if self.is_timestamp(name, c)]
+        exprs = [f"count({_quote(c)}) > 0" for c in cols]
+        exprs += [f"{fn}({_quote(c)})" for c in stamps for fn in ("min", "max")]
+        row = self.con.execute(f"SELECT {', '.join(exprs)} FROM {_quote(name)}").fetchone()
+        self._filled.update({(name, c): bool(f) for c, f in zip(cols, row)})
+        bounds = row[len(cols):]
+        self._bounds.update({(name, c): (bounds[2 * i], bounds[2 * i + 1]) for i, c in enumerate(stamps)})
+
+    def has_values(self, name: str, column: str) -> bool:
+        """The table has ``column`` and it is not entirely empty."""
+        if name not in self.dtypes or column not in self.dtypes[name]:
+            return False
+        if (name, column) not in self._filled:
+            self.profile(name)
+        return self._filled[(name, column)]
+
+    def bounds(self, name: str, column: str) -> tuple[int | None, int | None]:
+        """Earliest and latest instant (ns) of a timestamp column (None when it is empty)."""
+        if (name, column) not in self._bounds:
+            self.profile(name)
+        return self._bounds[(name, column)]
+
+    def distinct(self, name: str, column: str) -> list[Any]:
+        """The distinct non-empty values of a column as text (text columns as they are)."""
+        if (name, column) not in self._distinct:
+            ref = _quote(column) if self.dtypes[name][column] == _TEXT else f"CAST({_quote(column)} AS VARCHAR)"
+            rows = self.con.execute(f"SELECT DISTINCT {ref} FROM {_quote(name)} WHERE {ref} IS NOT NULL").fetchall()
+            self._distinct[(name, column)] = [r[0] for r in rows]
+        return self._distinct[(name, column)]
+
+    def span(self) -> tuple[int, int]:
+        """Earliest and latest stored instant (ns) over every timestamp column (0, 0 when none)."""
+        found = [b for t in self.dtypes for c in self.dtypes[t] if self.is_timestamp(t, c)
+                 for b in self.bounds(t, c) if b is not None]
+        return (int(min(found)), int(max(found))) if found else (0, 0)
+
+    def arrow(self, name: str, columns: list[str] | None = None) -> Any:
+        """The stored form of a table (timestamps as int64 ns, plus the row number) as Arrow, in
+        input order."""
+        cols = ", ".join(_quote(c) for c in (columns or [*self.columns(name), ROW]))
+        return self.con.execute(f"SELECT {cols} FROM {_quote(name)} ORDER BY {ROW}").to_arrow_table()
+
+    def frame(self, name: str) -> pd.DataFrame:
+        """The table as pandas with the dtypes it was stored from, in input order."""
+        import numpy as np
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        table = self.arrow(name, self.columns(name))
+        out = {}
+        for col, dtype in self.dtypes[name].items():
+            arr = table.column(col)
+            if self.is_timestamp(name, col):
+                ns = pc.fill_null(arr, np.iinfo(np.int64).min).to_numpy()  # int64 min is NaT
+                idx = pd.DatetimeIndex(ns.view("datetime64[ns]"))
+                if isinstance(dtype, pd.DatetimeTZDtype):
+                    idx = idx.tz_localize("UTC").tz_convert(dtype.tz)
+                out[col] = pd.Series(idx, copy=False)
+            elif dtype == _TEXT:
+                out[col] = pd.Series(pd.arrays.ArrowStringArray(arr.cast(pa.large_string())), copy=False)
+            else:
+                out[col] = arr.to_pandas().astype(dtype, copy=False)
+        return pd.DataFrame(out, index=pd.RangeIndex(table.num_rows))
+
+    @classmethod
+    def from_frames(cls, frames: Mapping[str, pd.DataFrame]) -> Store:
+        """An in-memory store holding ``frames`` (rows numbered from 0)."""
+        import numpy as np
+
+        store = cls(on_disk=False)
+        for name, frame in frames.items():
+            store.append(name, frame, np.arange(len(frame)))
+        return store
+
+
+class Tables(Mapping):
+    """``name -> DataFrame`` of a dataset; a stored table becomes pandas on first access (cached)."""
+
+    def __init__(self, names: list[str], load: Any, frames: dict[str, pd.DataFrame] | None = None):
+        self._names = list(names)
+        self._load = load
+        self._frames = dict(frames or {})
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        if name not in self._names:
+            raise KeyError(name)
+        if name not in self._frames:
+            self._frames[name] = self._load(name)
+        return self._frames[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names
+
+    def __repr__(self) -> str:
+        return f"Tables({self._names})"
 
 
 def channels_of(tables: Mapping[str, pd.DataFrame], names: tuple[str, ...] = ("tickets", "surveys")) -> list[str]:
@@ -25,7 +265,6 @@ def channels_of(tables: Mapping[str, pd.DataFrame], names: tuple[str, ...] = ("t
     return sorted(found)
 
 
-@dataclass
 class Dataset:
     """A loaded, validated dataset (build it with :func:`kpitools.load`).
 
@@ -36,15 +275,55 @@ class Dataset:
     ``handle_seconds``/``wait_seconds``/``cost``/``target`` are ``float64`` (NaN = empty);
     ``survey`` is lower-case. Spam customers are kept here (they are counted in data quality);
     the KPI engine excludes them.
+
+    Parameters
+    ----------
+    path, config, rejects, counts, as_of, files
+        Where it was loaded from, its dataset.toml, the rejected rows, the row accounting per
+        table, the effective ``as_of`` and the input files.
+    tables : mapping of str to DataFrame, optional
+        The validated tables as pandas frames (for datasets built in memory).
+    store : Store, optional
+        The validated tables as stored by the loader (pandas is materialised on first access).
     """
 
-    path: Path
-    config: DatasetConfig
-    tables: dict[str, pd.DataFrame]
-    rejects: pd.DataFrame
-    counts: pd.DataFrame
-    as_of: pd.Timestamp
-    files: dict[str, Path] = field(default_factory=dict)
+    def __init__(self, path: Path, config: DatasetConfig, tables: Mapping[str, pd.DataFrame] | None = None,
+                 rejects: pd.DataFrame | None = None, counts: pd.DataFrame | None = None,
+                 as_of: pd.Timestamp | None = None, files: dict[str, Path] | None = None, *,
+                 store: Store | None = None):
+        self.path = path
+        self.config = config
+        self.rejects = rejects if rejects is not None else pd.DataFrame()
+        self.counts = counts if counts is not None else pd.DataFrame()
+        self.as_of = as_of
+        self.files = dict(files or {})
+        self._store = store
+        if store is not None:
+            self.tables = Tables(list(store.dtypes), store.frame)
+        else:
+            frames = dict(tables or {})
+            self.tables = Tables(list(frames), frames.__getitem__, frames)
+
+    @property
+    def store(self) -> Store:
+        """The tables in DuckDB, where the KPI engine reads them (built from the frames on first use)."""
+        if self._store is None:
+            self._store = Store.from_frames({name: self.tables[name] for name in self.tables})
+        return self._store
+
+    def columns(self, table: str) -> list[str] | None:
+        """Column names of ``table`` (None when the dataset has no such table), without loading it."""
+        if table not in self.tables:
+            return None
+        if self._store is not None:
+            return self._store.columns(table)
+        return list(self.tables[table].columns)
+
+    def rows(self, table: str) -> int:
+        """Row count of ``table`` (0 when absent), without loading it."""
+        if table not in self.tables:
+            return 0
+        return self._store.rows(table) if self._store is not None else len(self.tables[table])
 
     @property
     def timezone(self) -> str:
@@ -81,7 +360,9 @@ class Dataset:
     @property
     def channels(self) -> list[str]:
         """Channels of the kept tickets plus any explicit survey channel (SPEC A6), sorted."""
-        return channels_of(self.tables)
+        if self._store is None:
+            return channels_of(self.tables)
+        return stored_channels(self._store, ("tickets", "surveys"))
 
     @property
     def channel_groups(self) -> dict[str, list[str]]:
@@ -95,5 +376,11 @@ class Dataset:
         return {"voice": voice, "text": text}
 
     def __repr__(self) -> str:
-        parts = ", ".join(f"{k}={len(v):,}" for k, v in self.tables.items())
+        parts = ", ".join(f"{k}={self.rows(k):,}" for k in self.tables)
         return f"Dataset({str(self.path)!r}, {parts}, as_of={self.as_of.isoformat()})"
+
+
+def stored_channels(store: Store, names: tuple[str, ...]) -> list[str]:
+    """Sorted distinct non-empty ``channel`` values of the named stored tables."""
+    return sorted({v for n in names if n in store.dtypes and "channel" in store.dtypes[n]
+                   for v in store.distinct(n, "channel")})

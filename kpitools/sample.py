@@ -655,8 +655,8 @@ def _sessions(rng: np.random.Generator, cal: _Calendar, cust: _Customers,
 
 
 def _activity(rng: np.random.Generator, cal: _Calendar, cust: _Customers,
-              cust_ids: np.ndarray) -> Iterator[pa.Table]:
-    """Product events, one table per month in time order."""
+              cust_ids: np.ndarray, usage: float = 1.0) -> Iterator[pa.Table]:
+    """Product events, one table per month in time order (``usage`` scales the regular use)."""
     window_start = cal.start + cal.window * HOUR
     w = _day_factor(cal, 0.0, _WEB_WEEKDAYS) * np.asarray(_WEB_HOURS)[cal.hour]
     cumw = np.concatenate([[0.0], np.cumsum(w)])
@@ -690,7 +690,7 @@ def _activity(rng: np.random.Generator, cal: _Calendar, cust: _Customers,
         hi = np.minimum(end, hi_t)
         who = np.flatnonzero((hi > lo) & (cust.engage > 0))
         exposure = (hi[who] - lo[who]) / (30 * DAY)
-        days = r.poisson(cust.engage[who] * exposure)
+        days = r.poisson(cust.engage[who] * exposure * usage)
         who = np.repeat(who, days)
         t_day = _draw_in_range(r, cal, cumw, lo[who], hi[who])
         # early life: a decaying chance to come back on each of the first 30 days
@@ -859,11 +859,13 @@ def _stamps(cal: _Calendar, t: np.ndarray) -> pa.Array:
 # --------------------------------------------------------------------------- public API
 
 
-def _build(seed: int, tickets: int, progress: Callable[[str], None] | None = None
+def _build(seed: int, tickets: int, progress: Callable[[str], None] | None = None, usage: float = 1.0
            ) -> Iterator[tuple[str, Iterator[pa.Table]]]:
     """Yield ``(table, chunks)`` in schema order; consume each table's chunks before the next."""
     if tickets < 1:
         raise KpitoolsError(f"tickets must be at least 1, got {tickets}")
+    if usage <= 0:
+        raise KpitoolsError(f"usage must be positive, got {usage}")
     say = progress or (lambda _msg: None)
     streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(6)]
     cal = _calendar()
@@ -880,7 +882,7 @@ def _build(seed: int, tickets: int, progress: Callable[[str], None] | None = Non
     helped = _help_before_ticket(streams[3], cal, cust, tk)
     volume = _handled_volume(cal, tk)
     del tk  # the largest arrays; what follows needs only the digests above
-    yield "activity", _activity(streams[4], cal, cust, cust_ids)
+    yield "activity", _activity(streams[4], cal, cust, cust_ids, usage)
     yield "sessions", _sessions(streams[3], cal, cust, helped, 2 * tickets, cust_ids)
     yield "costs", iter([_costs_table(streams[5], cal, volume)])
     yield "targets", iter([_targets_table()])
@@ -925,7 +927,7 @@ def _write_csv(table: pa.Table, path: Path) -> None:
 
 
 def write_sample(out: str | Path, seed: int = 7, tickets: int = 50_000, *,
-                 progress: Callable[[str], None] | None = None) -> Path:
+                 progress: Callable[[str], None] | None = None, usage: float = 1.0) -> Path:
     """Write the sample dataset folder: seven tables plus ``dataset.toml``.
 
     Tickets, activity and sessions are Parquet (naive TIMESTAMP = local time, zstd, no
@@ -942,6 +944,9 @@ def write_sample(out: str | Path, seed: int = 7, tickets: int = 50_000, *,
         Number of tickets; the other tables scale with it.
     progress : callable, optional
         Called with a short message as each table is written.
+    usage : float
+        Multiplies the customers' regular product use, and so the size of the activity table
+        (1 = the default; the early-life events after sign-up are not scaled).
 
     Returns
     -------
@@ -959,7 +964,7 @@ def write_sample(out: str | Path, seed: int = 7, tickets: int = 50_000, *,
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     say = progress or (lambda _msg: None)
-    for name, chunks in _build(seed, tickets, progress):
+    for name, chunks in _build(seed, tickets, progress, usage):
         path = out / f"{name}.{FILES[name]}"
         rows = 0
         if FILES[name] == "csv":

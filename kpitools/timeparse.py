@@ -83,3 +83,45 @@ def from_arrow_timestamps(values: pd.Series, tz: str) -> pd.Series:
     if values.dt.tz is None:
         return localize(values.astype("datetime64[ns]"), tz)
     return values.dt.tz_convert(tz).astype(f"datetime64[ns, {tz}]")
+
+
+def utc_offsets(timezone: str, lo_ns: int, hi_ns: int) -> tuple[np.ndarray, np.ndarray]:
+    """The UTC offsets of ``timezone`` between two instants, as a step function.
+
+    Parameters
+    ----------
+    timezone : str
+        IANA time zone name.
+    lo_ns, hi_ns : int
+        The instants (nanoseconds since the epoch, UTC) the answer must cover.
+
+    Returns
+    -------
+    bounds, offsets : numpy.ndarray
+        ``int64`` nanoseconds: the instants at which the offset changes (ascending) and the offset
+        in force before the first bound, from each bound on (one more than ``bounds``). The local
+        wall time of ``t`` is ``t + offsets[np.searchsorted(bounds, t, side="right")]``.
+
+    Examples
+    --------
+    >>> lo, hi = pd.Timestamp("2026-01-01", tz="UTC").value, pd.Timestamp("2026-12-31", tz="UTC").value
+    >>> bounds, offsets = utc_offsets("Europe/Berlin", lo, hi)
+    >>> pd.to_datetime(bounds, utc=True).strftime("%m-%d %H:%M").tolist(), (offsets // 3_600_000_000_000).tolist()
+    (['03-29 01:00', '10-25 01:00'], [1, 2, 1])
+    """
+    hour = 3_600_000_000_000
+    grid = np.arange(lo_ns // hour - 1, hi_ns // hour + 2, dtype=np.int64) * hour
+
+    def offset(ns: np.ndarray) -> np.ndarray:
+        local = pd.DatetimeIndex(ns.view("datetime64[ns]")).tz_localize("UTC").tz_convert(timezone)
+        return local.tz_localize(None).asi8 - ns
+
+    at = offset(grid)
+    changes = np.flatnonzero(at[1:] != at[:-1])
+    lo, hi = grid[changes], grid[changes + 1]  # offset(lo) is the old one, offset(hi) the new one
+    before = at[changes]
+    while (hi - lo > 1).any():  # bisect each change down to the nanosecond
+        mid = lo + (hi - lo) // 2
+        old = offset(mid) == before
+        lo, hi = np.where(old, mid, lo), np.where(old, hi, mid)
+    return hi, np.concatenate([at[:1], at[changes + 1]])

@@ -121,12 +121,14 @@ def check_table(
     scales: dict[str, tuple[int, int]],
     channels: frozenset[str] = frozenset(),
     kpi_ids: frozenset[str] = frozenset(),
+    dedupe: bool = True,
 ) -> Checked:
     """Type every canonical column of ``raw`` and judge each row (SPEC A3).
 
     ``raw`` holds the canonical columns (text or typed, e.g. from Parquet) plus extras, which
     are kept as trimmed text. ``channels`` are the known channels (for costs and targets) and
-    ``kpi_ids`` the valid KPI ids (for targets).
+    ``kpi_ids`` the valid KPI ids (for targets). ``dedupe=False`` leaves duplicate keys to the
+    caller (the loader judges them across all slices of a large file).
     """
     v = _Verdicts(raw.index)
     out: dict[str, pd.Series] = {}
@@ -173,7 +175,7 @@ def check_table(
             out[col.name] = t
     for later, earlier in _CROSS_RULES.get(table, ()):
         v.fail((out[later] < out[earlier]).fillna(False).astype(bool), later, f"{later} before {earlier}")
-    if table in KEYS:
+    if dedupe and table in KEYS:
         v.fail(duplicates([out[k] for k in KEYS[table]], ~v.failed), KEYS[table][0],
                f"duplicate {' + '.join(KEYS[table])} (the first row is kept)")
     for extra in raw.columns:

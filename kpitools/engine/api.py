@@ -14,9 +14,8 @@ from . import engagement as engagement_kpis
 from . import satisfaction as satisfaction_kpis
 from . import speed as speed_kpis
 from .backend import Backend
-from .context import Context, _unique_text
+from .context import HOUR_US, Context
 from .durations import counts as duration_counts
-from .context import HOUR_US
 from .tidy import ALL, finish
 
 Periods = str | list[str]
@@ -36,19 +35,9 @@ def _wanted(ctx: Context, api: str, omitted: dict[str, str]) -> set[str]:
 
 def _segments(ctx: Context, by: str, tables: tuple[str, ...]) -> list[str]:
     """The segment values to write: the channels (SPEC A6) or the distinct values of ``by``."""
-    ds = ctx.ds
     if by == "channel":
         return ctx.channels
-    found: set[str] = set()
-    known = False
-    for name in tables:
-        table = ds.tables.get(name)
-        if table is not None and by in table:
-            known = True
-            found.update(_unique_text(table[by]))
-    if not known:
-        raise KeyError(f"by={by!r} is not a column of the {' or '.join(tables)} table")
-    return sorted(found)
+    return ctx.segment_values(by, tuple(t for t in tables if t in ctx.ds.tables))
 
 
 def _result(frames: list[pd.DataFrame], group_name: str, omitted: dict[str, str]) -> pd.DataFrame:
@@ -59,6 +48,8 @@ def _result(frames: list[pd.DataFrame], group_name: str, omitted: dict[str, str]
 
 def _speed(ctx: Context, by: str, omitted: dict[str, str]) -> list[pd.DataFrame]:
     want = _wanted(ctx, "speed", omitted)
+    if not want:
+        return []
     groups = ctx.channel_groups if by == "channel" else None
     return speed_kpis.compute(ctx, by, _segments(ctx, by, ("tickets",)), want, groups)
 
@@ -114,10 +105,10 @@ def kpis(ds: Dataset, period: Periods, channels: list[str] | None = None, *,
     >>> df.loc[(df.kpi == "tickets") & (df.channel == "all"), ["value", "n"]].values.tolist()
     [[3.0, 3.0]]
     """
-    ctx = Context(ds, period, backend)
     omitted: dict[str, str] = {}
-    frames = (_speed(ctx, "channel", omitted) + _satisfaction(ctx, "channel", omitted)
-              + _retention(ctx, omitted) + _engagement(ctx, omitted) + _channels(ctx, omitted))
+    with Context(ds, period, backend) as ctx:
+        frames = (_speed(ctx, "channel", omitted) + _satisfaction(ctx, "channel", omitted)
+                  + _retention(ctx, omitted) + _engagement(ctx, omitted) + _channels(ctx, omitted))
     df = _result(frames, "channel", omitted)
     if channels is not None:
         keep = set(channels) | {ALL}
@@ -127,9 +118,9 @@ def kpis(ds: Dataset, period: Periods, channels: list[str] | None = None, *,
 
 
 def _family(ds: Dataset, period: Periods, backend: Backend | None, run: Any, group_name: str) -> pd.DataFrame:
-    ctx = Context(ds, period, backend)
     omitted: dict[str, str] = {}
-    return _result(run(ctx, omitted), group_name, omitted)
+    with Context(ds, period, backend) as ctx:
+        return _result(run(ctx, omitted), group_name, omitted)
 
 
 def speed(ds: Dataset, period: Periods, by: str = "channel", *, backend: Backend | None = None) -> pd.DataFrame:
@@ -225,7 +216,8 @@ def cohort_table(ds: Dataset, freq: str = "M", *, backend: Backend | None = None
         raise ValueError(f"freq={freq!r}: only monthly cohorts (\"M\") are supported")
     if ds.customers is None or ds.activity is None:
         raise ValueError("cohort_table needs the customers and activity tables")
-    return customers.cohort_table(Context(ds, None, backend))
+    with Context(ds, None, backend) as ctx:
+        return customers.cohort_table(ctx)
 
 
 def survival_curve(ds: Dataset, metric: str = "ttr", by: str | None = "channel", period: Periods | None = None,
@@ -247,17 +239,17 @@ def survival_curve(ds: Dataset, metric: str = "ttr", by: str | None = "channel",
 
     if metric not in ("frt", "ttr"):
         raise ValueError(f"metric must be 'frt' or 'ttr', got {metric!r}")
-    ctx = Context(ds, period, backend)
     if business_hours and ds.config.business_hours is None:
         raise ValueError("business_hours=True needs [business_hours] in dataset.toml")
-    t = ctx.tickets(by or "channel")
-    t = t.filter(t.created_us <= ctx.as_of_us, ~t.abandoned)
-    if ctx.periods:
-        t = t.filter(t.created_mon.isin(ctx.months))
-    event = t.fr_us if metric == "frt" else t.res_us
-    dur = t[f"{metric}_bh_us"] if business_hours else event.coalesce(ctx.as_of_us) - t.created_us
-    counts = duration_counts(t, dur, event.notnull(), ctx.execute)
-    counts["g"] = ALL if by is None else ctx.segment_labels(counts["g"], by)
+    with Context(ds, period, backend) as ctx:
+        t = ctx.tickets(by or "channel")
+        t = t.filter(t.created_us <= ctx.as_of_us, ~t.abandoned)
+        if ctx.periods:
+            t = t.filter(t.created_mon.isin(ctx.months))
+        event = t.fr_us if metric == "frt" else t.res_us
+        dur = t[f"{metric}_bh_us"] if business_hours else event.coalesce(ctx.as_of_us) - t.created_us
+        counts = duration_counts(t, dur, event.notnull(), ctx.execute)
+        counts["g"] = ALL if by is None else ctx.segment_labels(counts["g"], by)
     counts = counts.dropna(subset=["g"]).groupby(["g", "dur", "ev"], sort=True)["n"].sum().reset_index()
     curves = []
     for group, part in counts.groupby("g", sort=True):

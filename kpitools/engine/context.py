@@ -1,75 +1,57 @@
 """One engine run: the dataset, its periods and the narrow, spam-free tables registered in Ibis.
 
-Everything that needs the dataset timezone or the business-hours clock is done here, at the
-pandas edge, on narrow columns: instants become ``int64`` microseconds since the epoch (``_us``),
-local dates become day numbers since 1970-01-01 (``_day``) and local months month numbers since
-1970-01 (``_mon``, the key :class:`~kpitools.periods.Period` carries). After that the Ibis
-expressions only compare and subtract integers, so they are exact and backend-independent, and
-every aggregate the engine pulls back is an integer count; floating-point sums are exact
+The narrow tables are SQL over the dataset's stored tables (see :class:`~kpitools.dataset.Store`),
+so nothing of size passes through pandas: instants become ``int64`` microseconds since the epoch
+(``_us``), local dates day numbers since 1970-01-01 (``_day``) and local months month numbers
+since 1970-01 (``_mon``, the key :class:`~kpitools.periods.Period` carries). Local time uses the
+dataset timezone's UTC offsets as pandas knows them (:func:`~kpitools.timeparse.utc_offsets`),
+so the engine buckets exactly as the loader parses; business hours come from
+:class:`~kpitools.business_hours.BusinessClock`'s open intervals. After that the Ibis expressions
+only compare and subtract integers, so they are exact and backend-independent, and every
+aggregate the engine pulls back is an integer count; floating-point sums are exact
 (``math.fsum`` or integer arithmetic) over distinct values in numpy, so results do not depend on
 DuckDB's thread scheduling and identical input gives identical bytes.
 
-SPEC A4/A5 are applied here: spam customers and everything of theirs are dropped before
-registration; first responses, resolutions and churn after ``as_of`` are blanked.
+SPEC A4/A5 are applied here: spam customers and everything of theirs are dropped; first
+responses, resolutions and churn after ``as_of`` are blanked.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import cached_property
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from ..catalog import get as get_kpi
 from ..dataset import Dataset
 from ..periods import Period, parse_periods
+from ..timeparse import utc_offsets
 from .backend import Backend, ibis_module
 
 HOUR_US = 3_600_000_000
+DAY_US = 24 * HOUR_US
 FOLLOW_H = 72  # self-service: a ticket within 72 h of the session counts as a follow-up (SPEC A11)
+MAX_CLOCK_BUCKETS = 20_000_000  # beyond this the business clock is an ASOF join on its intervals
 TEXT = pd.StringDtype("pyarrow")  # how the loader stores text
 
 
-def _ns(series: pd.Series) -> np.ndarray:
-    """UTC ``datetime64[ns]`` values of a tz-aware series (NaT kept)."""
-    return np.asarray(series.array.as_unit("ns").asi8).view("datetime64[ns]")
+def q(name: str) -> str:
+    """A quoted SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
 
 
-def us_array(ns: np.ndarray) -> pa.Array:
-    """Microseconds since the epoch as a nullable Arrow ``int64``."""
-    return pa.array(ns.astype("datetime64[us]").view("i8"), type=pa.int64(), mask=np.isnat(ns))
+def floor_div(x: str, d: int) -> str:
+    """SQL for ``floor(x / d)`` of a BIGINT ``x`` (DuckDB's ``//`` truncates towards zero)."""
+    return f"(({x}) // {d} - CAST(({x}) % {d} < 0 AS BIGINT))"
 
 
-def local_wall(series: pd.Series, tz: str) -> np.ndarray:
-    """Naive local wall times (``datetime64[ns]``) of tz-aware instants."""
-    return series.dt.tz_convert(tz).dt.tz_localize(None).to_numpy()
-
-
-def local_numbers(wall: np.ndarray, unit: str) -> pa.Array:
-    """Local dates (``unit="D"``) or months (``"M"``) of wall times as day/month numbers since 1970
-    (nullable int32)."""
-    return pa.array(wall.astype(f"datetime64[{unit}]").view("i8").astype(np.int32), type=pa.int32(),
-                    mask=np.isnat(wall))
-
-
-def _text(series: pd.Series, idx: np.ndarray | None = None) -> pa.Array:
-    """Text as Arrow (zero copy for the loader's pyarrow-backed strings), rows ``idx`` only."""
-    if series.dtype != TEXT:
-        series = series.astype(TEXT)
-    arr = pa.array(series)
-    return arr if idx is None or len(idx) == len(arr) else arr.take(pa.array(idx))
-
-
-def _unique_text(series: pd.Series) -> list[str]:
-    return [x for x in pc.unique(_text(series)).to_pylist() if x is not None]
-
-
-def _present(table: pd.DataFrame | None, column: str) -> bool:
-    """A column counts as present when the table has it and it is not entirely empty."""
-    return table is not None and column in table and bool(table[column].notna().any())
+def month_of_day(day: str) -> str:
+    """SQL for the month number (since 1970-01) of a day number (since 1970-01-01)."""
+    return f"datediff('month', DATE '1970-01-01', DATE '1970-01-01' + CAST({day} AS INTEGER))"
 
 
 class Context:
@@ -82,7 +64,7 @@ class Context:
     period : str, list of str or None
         As :func:`kpitools.periods.parse_periods` reads it; None = no period (whole history).
     backend : Backend, optional
-        Where to run the Ibis expressions (a fresh in-memory DuckDB by default).
+        Where to run the Ibis expressions (by default a connection to the dataset's own store).
     """
 
     def __init__(self, ds: Dataset, period: Any, backend: Backend | None = None):
@@ -90,14 +72,27 @@ class Context:
         self.tz = ds.timezone
         self.as_of = ds.as_of.tz_convert(self.tz)
         self.periods: list[Period] = [] if period is None else parse_periods(period, self.tz, self.as_of)
-        self.backend = backend or Backend()
+        self._own_backend = backend is None
+        self.backend = backend or Backend.on_store(ds.store)
         self.as_of_us = int(self.as_of.value // 1000)
+        self.as_of_ns_int = int(self.as_of.value)
         self.asof_day = int(np.datetime64(self.as_of.tz_localize(None), "D").view("i8"))
         self.as_of_ns = np.datetime64(self.as_of_us, "us").astype("datetime64[ns]")
         self._tables: dict[tuple[str, str], Any] = {}
         self._memo: dict[str, Any] = {}
         self._segments: dict[str, np.ndarray] = {}
         self.channel_codes: dict[str, dict[str, int]] = {}
+
+    def __enter__(self) -> Context:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release the run's temporary tables (when the run opened its own connection)."""
+        if self._own_backend:
+            self.backend.close()
 
     @property
     def ibis(self) -> Any:
@@ -131,12 +126,33 @@ class Context:
             self._memo[key] = compute()
         return self._memo[key]
 
+    # ---------------------------------------------------------------- the stored tables
+    def _has(self, table: str, column: str) -> bool:
+        cols = self.ds.columns(table)
+        return cols is not None and column in cols
+
+    def _base(self, table: str) -> str:
+        """The SQL name under which this run's backend sees a stored table."""
+        return self.backend.base(self.ds.store, table)
+
+    def _text(self, table: str, column: str, alias: str = "") -> str:
+        """SQL for a column as text (the loader keeps text as text; other types are cast)."""
+        ref = f"{alias}{q(column)}"
+        return ref if self.ds.store.dtypes[table][column] == TEXT else f"CAST({ref} AS VARCHAR)"
+
+    def _sql_table(self, key: tuple[str, str], query: str, cache: bool) -> Any:
+        table = self.backend.sql(query)
+        if cache:
+            table = self.backend.cache(table)
+        self._tables[key] = table
+        return table
+
     # ---------------------------------------------------------------- availability (SPEC A13)
     def missing(self, kpi_id: str) -> str | None:
         """Why ``kpi_id`` cannot be computed on this dataset, or None when it can."""
         kpi = get_kpi(kpi_id)
         for table in kpi.tables.split(","):
-            if self.ds.tables.get(table) is None:
+            if table not in self.ds.tables:
                 return f"no {table} table"
         cfg = self.ds.config
         for need in kpi.needs:
@@ -150,81 +166,169 @@ class Context:
                     return "no frt_h threshold in targets"
             else:
                 table, _, column = what.partition(".")
-                if not _present(self.ds.tables.get(table), column):
+                if not self._present(table, column):
                     return f"{table}.{column} is empty"
         return None
 
-    # ---------------------------------------------------------------- spam (SPEC A5)
+    def _present(self, table: str, column: str) -> bool:
+        """A column counts as present when the table has it and it is not entirely empty."""
+        return self._has(table, column) and self.ds.store.has_values(table, column)
+
+    # ---------------------------------------------------------------- time (SPEC A2, A8)
     @cached_property
-    def spam_ids(self) -> pa.Array:
-        """Customer ids flagged ``is_spam``."""
-        customers = self.ds.customers
-        if customers is None or "is_spam" not in customers:
-            return pa.array([], pa.string())
-        return pc.unique(_text(customers["customer_id"]).filter(pa.array(customers["is_spam"].to_numpy(bool))))
+    def _offsets(self) -> tuple[np.ndarray, np.ndarray]:
+        lo, hi = self.ds.store.span()
+        lo = min(lo, self.as_of_ns_int, *(p.start.value for p in self.periods))
+        hi = max(hi, self.as_of_ns_int, *(p.end.value for p in self.periods))
+        return utc_offsets(self.tz, lo, hi)
 
-    @staticmethod
-    def _outside(values: pd.Series, ids: pa.Array) -> np.ndarray:
-        """Rows whose value is not one of ``ids`` (an empty value is never one)."""
-        inside = pc.is_in(_text(values), value_set=ids.cast(pa.large_string()))
-        return ~pc.fill_null(inside, False).to_numpy(zero_copy_only=False)
+    def _us(self, ns: str) -> str:
+        return floor_div(ns, 1000)
 
-    def _not_spam(self, customer_ids: pd.Series | None) -> np.ndarray | None:
-        """Rows not belonging to a spam customer (None when there is nothing to drop)."""
-        if customer_ids is None or len(self.spam_ids) == 0:
-            return None
-        return self._outside(customer_ids, self.spam_ids)
+    def _local_us(self, us: str, ns: str | None = None) -> str:
+        """SQL: local wall time (µs since the epoch) of the instant ``us`` (µs), or of ``ns``
+        (its nanoseconds, which the offset lookup then compares: one evaluation of ``us``)."""
+        bounds, offsets = self._offsets
+        offsets_us = offsets // 1000
+        if not len(bounds):
+            return f"({us} + {int(offsets_us[0])})"
+        if ns is None:  # instants are whole µs: t < bound exactly when t_us < ceil(bound / 1000)
+            ns, bounds = us, -(-bounds // 1000)
+        cases = " ".join(f"WHEN {ns} < {int(b)} THEN {int(o)}" for b, o in zip(bounds, offsets_us))
+        return f"({us} + CASE {cases} ELSE {int(offsets_us[-1])} END)"
 
-    @cached_property
-    def spam_tickets(self) -> pa.Array:
-        """Ticket ids of spam customers' tickets (their surveys leave too, SPEC A5)."""
-        tickets = self.ds.tickets
-        keep = self._not_spam(tickets["customer_id"]) if "customer_id" in tickets else None
-        if keep is None:
-            return pa.array([], pa.string())
-        return _text(tickets["ticket_id"]).filter(pa.array(~keep))
+    def _day(self, us: str, ns: str | None = None) -> str:
+        return floor_div(self._local_us(us, ns), DAY_US)
 
-    def _register(self, name: str, key: str, columns: dict[str, pa.Array], keep: np.ndarray | None) -> Any:
-        data = pa.table(columns)
-        if keep is not None:
-            data = data.filter(pa.array(keep))
-        table = self.backend.table(name, data)
-        self._tables[(name, key)] = table
-        return table
+    def _mon(self, us: str, ns: str | None = None) -> str:
+        return month_of_day(self._day(us, ns))
 
-    # ---------------------------------------------------------------- clocks (SPEC A8)
+    def _local_range(self, ns: str, lo: pd.Timestamp, hi: pd.Timestamp | None) -> str:
+        """SQL condition: the local wall time of the instant ``ns`` is in ``[lo, hi)`` (naive).
+
+        Where each bound is an unambiguous wall time this is a plain range of instants (cheap, and
+        it lets DuckDB skip row groups); a bound in an autumn's repeated hour falls back to
+        comparing computed wall times.
+        """
+        try:
+            bounds = [None if b is None else b.tz_localize(self.tz, ambiguous="raise", nonexistent="shift_forward")
+                      for b in (lo, hi)]
+        except Exception:  # pytz/pandas raise AmbiguousTimeError: compare wall times instead
+            local = self._local_us(self._us(ns))
+            cond = f"{local} >= {lo.value // 1000}"
+            return cond if hi is None else f"({cond} AND {local} < {hi.value // 1000})"
+        cond = f"{ns} >= {bounds[0].value}"
+        return cond if hi is None else f"({cond} AND {ns} < {bounds[1].value})"
+
+    def _in_periods(self, ns: str) -> str:
+        """SQL condition: the instant ``ns`` falls in one of the periods (local months)."""
+        months = sorted(set(self.months))
+        runs = np.split(np.asarray(months), np.flatnonzero(np.diff(months) > 1) + 1)
+
+        def wall(month: int) -> pd.Timestamp:
+            return pd.Timestamp(np.datetime64(int(month), "M").astype("datetime64[ns]"))
+
+        parts = [self._local_range(ns, wall(r[0]), wall(r[-1] + 1)) for r in runs]
+        return parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")"
+
     def clock_for(self, *instants: np.ndarray) -> Any:
         from ..business_hours import BusinessClock
 
         return BusinessClock.for_instants(self.ds.config.business_hours, self.tz, *instants)
 
-    def _bh_durations(self, created: np.ndarray, ends: list[np.ndarray], rows: np.ndarray) -> list[pa.Array]:
-        """Business microseconds from ``created`` to each end (or to as_of where the end is
-        empty), for the ``rows`` selected (null elsewhere)."""
-        created = created[rows]
-        ends = [np.where(np.isnat(e[rows]), self.as_of_ns, e[rows]) for e in ends]
-        out = []
-        if rows.any():
-            clock = self.clock_for(created, np.array([self.as_of_ns]), *ends)
-            start = clock.seconds(created)
-        for end in ends:
-            full = np.zeros(len(rows), dtype=np.int64)
-            if rows.any():
-                full[rows] = np.round((clock.seconds(end) - start) * 1e6).astype(np.int64)
-            out.append(pa.array(full, mask=~rows))
-        return out
+    @cached_property
+    def _clock(self) -> dict[str, Any]:
+        """The business clock laid out for SQL, from the first instant a KPI reads to as_of.
+
+        The open intervals (ns) start and end on whole minutes in practice, so time is cut into
+        buckets of the largest length ``G`` (at most an hour) that no interval boundary falls
+        inside: each bucket is wholly open or closed, and a reading is an equi-join on
+        ``t // G`` (``k``) to the bucket's start reading ``r`` and open flag ``o``. Boundaries
+        off that grid (historic offsets) fall back to an ASOF join on the intervals.
+        """
+        from ..business_hours import BusinessClock
+
+        first = self._first_instant
+        start = pd.Timestamp(first, tz="UTC").tz_convert(self.tz).date()
+        clock = BusinessClock(self.ds.config.business_hours, self.tz, min(start, self.as_of.date()),
+                              self.as_of.date())
+        iv = clock.intervals
+        s = pd.DatetimeIndex(iv["start"]).as_unit("ns").asi8
+        e = pd.DatetimeIndex(iv["end"]).as_unit("ns").asi8
+        c = np.cumsum(e - s) - (e - s)  # open time before each interval
+        size = int(np.gcd.reduce(np.concatenate([s, e, [3_600_000_000_000]])))
+        lo, hi = min(first, *s[:1]) // size, self.as_of_ns_int // size + 1
+        if hi - lo > MAX_CLOCK_BUCKETS:
+            data = pa.table({"s": pa.array(s, pa.int64()), "e": pa.array(e, pa.int64()), "c": pa.array(c, pa.int64())})
+            return {"asof": True, "name": self.backend.register("intervals", data)}
+        k = np.arange(lo, hi + 1, dtype=np.int64)
+        at = k * size
+        i = np.searchsorted(s, at, side="right") - 1
+        j = np.maximum(i, 0)
+        opened = (i >= 0) & (at < e[j]) if len(s) else np.zeros(len(k), bool)
+        reading = np.where(i >= 0, c[j] + np.minimum(at, e[j]) - s[j], 0) if len(s) else np.zeros(len(k), np.int64)
+        data = pa.table({"k": pa.array(k), "r": pa.array(reading, pa.int64()), "o": pa.array(opened)})
+        return {"asof": False, "name": self.backend.register("clock", data), "size": size}
+
+    @cached_property
+    def _first_instant(self) -> int:
+        """The earliest instant (ns) a business-hours reading is taken at."""
+        if self.periods:
+            return int(self.period_frame()["start_us"].min()) * 1000
+        found = [self.ds.store.bounds(t, col)[0] for t, col in (("tickets", "created_at"), ("sessions", "started_at"))
+                 if self._has(t, col)]
+        return int(min((x for x in found if x is not None), default=self.as_of_ns_int))
+
+    def _clock_join(self, alias: str, at: str) -> tuple[str, str, str]:
+        """SQL to join the business clock at instant ``at`` (ns) as ``alias``: the join, the
+        reading there (business ns since the clock's origin) and whether it is open."""
+        clock = self._clock
+        if clock["asof"]:
+            join = f" ASOF LEFT JOIN {clock['name']} AS {alias} ON {at} >= {alias}.s"
+            reading = f"coalesce({alias}.c + least({at}, {alias}.e) - {alias}.s, 0)"
+            return join, reading, f"coalesce({at} < {alias}.e, FALSE)"  # open at start, closed at end
+        size = clock["size"]
+        join = f" LEFT JOIN {clock['name']} AS {alias} ON {alias}.k = {floor_div(at, size)}"
+        reading = f"({alias}.r + CASE WHEN {alias}.o THEN {at} - {alias}.k * {size} ELSE 0 END)"
+        return join, reading, f"coalesce({alias}.o, FALSE)"
+
+    # ---------------------------------------------------------------- spam (SPEC A5)
+    @cached_property
+    def _spam_sql(self) -> str | None:
+        """SQL of the spam customer ids, or None when there are none."""
+        if not self._has("customers", "is_spam"):
+            return None
+        base = self._base("customers")
+        n = self.backend.con.con.execute(f"SELECT count(*) FROM {base} WHERE is_spam").fetchone()[0]
+        if not n:
+            return None
+        return f"SELECT {self._text('customers', 'customer_id')} AS id FROM {base} WHERE is_spam"
+
+    def _not_spam(self, table: str, alias: str = "") -> str:
+        """SQL condition: the row's customer is not a spam customer (an empty one never is)."""
+        if self._spam_sql is None or not self._has(table, "customer_id"):
+            return "TRUE"
+        cid = self._text(table, "customer_id", alias)
+        return f"({cid} IS NULL OR {cid} NOT IN ({self._spam_sql}))"
 
     # ---------------------------------------------------------------- tables
     @cached_property
     def channels(self) -> list[str]:
         """The channels of the tickets plus any explicit survey channel, sorted (SPEC A6; as
-        ``Dataset.channels``, computed once per run with Arrow)."""
-        found: set[str] = set()
-        for name in ("tickets", "surveys"):
-            table = self.ds.tables.get(name)
-            if table is not None and "channel" in table:
-                found.update(_unique_text(table["channel"]))
-        return sorted(found)
+        ``Dataset.channels``)."""
+        return self.segment_values("channel", ("tickets", "surveys"))
+
+    def segment_values(self, by: str, tables: tuple[str, ...]) -> list[str]:
+        """Sorted distinct non-empty values (as text) of column ``by`` over the named tables.
+
+        Raises ``KeyError`` when no named table has the column.
+        """
+        found = [t for t in tables if self._has(t, by)]
+        if not found:
+            if by == "channel":  # a dataset without tickets or surveys has no channels
+                return []
+            raise KeyError(f"by={by!r} is not a column of the {' or '.join(tables)} table")
+        return sorted({v for t in found for v in self.ds.store.distinct(t, by)})
 
     @cached_property
     def channel_groups(self) -> dict[str, list[str]]:
@@ -240,6 +344,13 @@ class Context:
         frame = self.period_frame()
         return int(frame["start_us"].min()), int(frame["end_us"].max()), int(frame["tend_us"].min())
 
+    def _codes(self, by: str) -> str:
+        """Register the ticket values of ``by`` with their integer codes; return the table's name."""
+        values = self.segment_values(by, ("tickets",))
+        self._segments[by] = np.array([*values, None], dtype=object)
+        data = pa.table({"v": pa.array(values, pa.string()), "code": pa.array(np.arange(len(values)), pa.int32())})
+        return self.backend.register(f"codes_{by}", data)
+
     def tickets(self, by: str = "channel") -> Any:
         """Non-spam tickets created by as_of that some KPI of the periods can use.
 
@@ -254,75 +365,78 @@ class Context:
         reopened), ``was_reopened``,
         ``handle_s``, ``customer_id``, and with a schedule ``frt_bh_us``/``ttr_bh_us`` (business
         microseconds to the reply/resolution, or to as_of when there is none; filled for
-        tickets created in a period).
+        tickets created in a period). Materialised once per run and ``by``.
         """
         if ("tickets", by) in self._tables:
             return self._tables[("tickets", by)]
-        t = self.ds.tickets
-        if by not in t:
+        if not self._has("tickets", by):
             raise KeyError(f"by={by!r} is not a column of the tickets table")
-        n = len(t)
-        nat = np.datetime64("NaT")
-        created = _ns(t["created_at"])
-        created_mon = local_numbers(local_wall(t["created_at"], self.tz), "M")
+        base = self._base("tickets")
+        as_of = self.as_of_ns_int
+        codes_g = self._codes(by)
+        codes_ch = codes_g if by == "channel" else self._codes("channel")
+        self.channel_codes[by] = {v: i for i, v in enumerate(self._segments["channel"][:-1])}
 
-        def before_as_of(column: str) -> np.ndarray:
-            if column not in t:
-                return np.full(n, nat, "datetime64[ns]")
-            values = _ns(t[column])
-            return np.where(values > self.as_of_ns, nat, values)
+        def stamp(column: str) -> str:  # an instant (ns) blanked after as_of
+            if not self._has("tickets", column):
+                return "CAST(NULL AS BIGINT)"
+            return f"CASE WHEN {q(column)} <= {as_of} THEN {q(column)} END"
 
-        fr, res = before_as_of("first_response_at"), before_as_of("resolved_at")
-        abandoned = self._column(t, "abandoned", False, bool)
-        keep = created <= self.as_of_ns
-        in_period = np.ones(n, dtype=bool)
+        def col(column: str, default: str) -> str:
+            return f"coalesce({q(column)}, {default})" if self._has("tickets", column) else default
+
+        created_mon = self._mon(self._us("created_at"), "created_at")
+        in_period = "TRUE"
+        wanted = "TRUE"
         if self.periods:
-            first_start, last_end, first_tend = (np.datetime64(x, "us") for x in self._window())
-            in_period = np.isin(created_mon.to_numpy(zero_copy_only=False), self.months)
-            wanted = in_period | (~abandoned & (created < last_end) & (np.isnat(res) | (res > first_tend)))
-            if self.ds.sessions is not None and "customer_id" in t:
-                follow = np.timedelta64(FOLLOW_H, "h")
-                wanted |= (created >= first_start) & (created <= last_end + follow)
-            keep &= wanted
-        not_spam = self._not_spam(t["customer_id"]) if "customer_id" in t else None
-        if not_spam is not None:
-            keep &= not_spam
-        idx = np.flatnonzero(keep)
-
-        def text(column: str) -> pa.Array:
-            return _text(t[column], idx) if column in t else pa.nulls(len(idx), pa.string())
-
-        # segment and channel travel as small integer codes (see segment_labels): narrow tables,
-        # narrow results
-        segment = pc.dictionary_encode(text(by))
-        self._segments[by] = np.array(segment.dictionary.to_pylist() + [None], dtype=object)
-        channel = segment if by == "channel" else pc.dictionary_encode(text("channel"))
-        self.channel_codes[by] = {c: i for i, c in enumerate(channel.dictionary.to_pylist())}
-        contacts = self._column(t, "contacts", 1, np.int64)[idx]
-        reopened = self._column(t, "reopened", 0, np.int64)[idx]
-        cols: dict[str, pa.Array] = {
-            "g": segment.indices,
-            "ch": channel.indices,
-            "created_us": us_array(created[idx]),
-            "created_mon": created_mon.take(pa.array(idx)),
-            "fr_us": us_array(fr[idx]),
-            "res_us": us_array(res[idx]),
-            "abandoned": pa.array(abandoned[idx]),
-            "first_contact": pa.array((contacts == 1) & (reopened == 0)),
-            "was_reopened": pa.array(reopened > 0),
-            "handle_s": pa.array(self._column(t, "handle_seconds", np.nan, float)[idx], from_pandas=True),
-            "customer_id": text("customer_id"),
-        }
+            first_start, last_end, first_tend = self._window()
+            in_period = self._in_periods("created_at")
+            backlog = (f"(NOT {col('abandoned', 'FALSE')} AND created_at < {last_end * 1000} AND "
+                       f"(res_ns IS NULL OR res_ns > {first_tend * 1000}))")
+            wanted = f"({in_period} OR {backlog}"
+            if "sessions" in self.ds.tables and self._has("tickets", "customer_id"):
+                follow = (last_end + FOLLOW_H * HOUR_US) * 1000
+                wanted += f" OR (created_at >= {first_start * 1000} AND created_at <= {follow})"
+            wanted += ")"
+        contacts, reopened = col("contacts", "1"), col("reopened", "0")
+        handle = f"CAST({q('handle_seconds')} AS DOUBLE)" if self._has("tickets", "handle_seconds") \
+            else "CAST(NULL AS DOUBLE)"
+        customer = self._text("tickets", "customer_id") if self._has("tickets", "customer_id") \
+            else "CAST(NULL AS VARCHAR)"
+        rows = f"""
+            SELECT {self._text('tickets', by, 't.')} AS seg, {self._text('tickets', 'channel', 't.')} AS chan,
+                   created_at, {stamp('first_response_at')} AS fr_ns, {stamp('resolved_at')} AS res_ns,
+                   {col('abandoned', 'FALSE')} AS abandoned, {contacts} AS contacts, {reopened} AS reopened,
+                   {handle} AS handle_s, {customer} AS customer_id, {created_mon} AS created_mon
+            FROM {base} AS t
+            WHERE created_at <= {as_of} AND {self._not_spam('tickets', 't.')}"""
+        rows = f"SELECT *, {in_period} AS in_period FROM ({rows}) WHERE {wanted}"
+        select = f"""
+            SELECT cg.code AS g, cc.code AS ch, {self._us('r.created_at')} AS created_us, r.created_mon,
+                   {self._us('r.fr_ns')} AS fr_us, {self._us('r.res_ns')} AS res_us, r.abandoned,
+                   r.contacts = 1 AND r.reopened = 0 AS first_contact, r.reopened > 0 AS was_reopened,
+                   r.handle_s, r.customer_id"""
+        joins = f"""
+            FROM ({rows}) AS r
+            LEFT JOIN {codes_g} AS cg ON r.seg = cg.v
+            LEFT JOIN {codes_ch} AS cc ON r.chan = cc.v"""
         if self.ds.config.business_hours is not None:
-            cols["frt_bh_us"], cols["ttr_bh_us"] = self._bh_durations(
-                created[idx], [fr[idx], res[idx]], in_period[idx])
-        return self._register("tickets", by, cols, None)
+            select, joins = self._with_bh(select, joins)
+        return self._sql_table(("tickets", by), select + joins, cache=True)
 
-    @staticmethod
-    def _column(t: pd.DataFrame, name: str, default: Any, dtype: Any) -> np.ndarray:
-        if name not in t:
-            return np.full(len(t), default, dtype=dtype)
-        return t[name].to_numpy(dtype=dtype, na_value=default)
+    def _with_bh(self, select: str, joins: str) -> tuple[str, str]:
+        """Add ``frt_bh_us``/``ttr_bh_us`` to the tickets query: business µs from creation to the
+        reply/resolution (to as_of when there is none), for tickets created in a period."""
+        as_of = self.as_of_ns_int
+        reading = {}
+        for name, at in (("b0", "r.created_at"), ("b1", f"coalesce(r.fr_ns, {as_of})"),
+                         ("b2", f"coalesce(r.res_ns, {as_of})")):
+            join, reading[name], _ = self._clock_join(name, f"(CASE WHEN r.in_period THEN {at} END)")
+            joins += join
+        for out, end in (("frt_bh_us", "b1"), ("ttr_bh_us", "b2")):
+            select += (f",\n CASE WHEN r.in_period THEN "
+                       f"CAST(round(({reading[end]} - {reading['b0']}) / 1000.0) AS BIGINT) END AS {out}")
+        return select, joins
 
     def surveys(self, by: str = "channel") -> Any:
         """Non-spam surveys answered by as_of in the periods: ``g`` (the ``by`` segment: the
@@ -330,96 +444,84 @@ class Context:
         ``responded_mon``."""
         if ("surveys", by) in self._tables:
             return self._tables[("surveys", by)]
-        s = self.ds.surveys
-        responded_mon = local_numbers(local_wall(s["responded_at"], self.tz), "M")
-        keep = _ns(s["responded_at"]) <= self.as_of_ns
+        base = self._base("surveys")
+        responded_mon = self._mon(self._us("responded_at"), "responded_at")
+        keep = [f"responded_at <= {self.as_of_ns_int}", self._not_spam("surveys", "s.")]
         if self.periods:
-            keep &= np.isin(responded_mon.to_numpy(zero_copy_only=False), self.months)
-        if len(self.spam_ids) and "customer_id" in s:
-            keep &= self._outside(s["customer_id"], self.spam_ids)
-        if len(self.spam_tickets) and "ticket_id" in s:
-            keep &= self._outside(s["ticket_id"], self.spam_tickets)
-        idx = np.flatnonzero(keep)
-        own = _text(s[by], idx) if by in s else pa.nulls(len(idx), pa.string())
-        ticket_id = _text(s["ticket_id"], idx) if "ticket_id" in s else pa.nulls(len(idx), pa.string())
-        cols = {
-            "own": own,
-            "ticket_id": ticket_id,
-            "survey": _text(s["survey"], idx),
-            "score": pa.array(s["score"].to_numpy(dtype=np.int64)[idx]),
-            "responded_mon": responded_mon.take(pa.array(idx)),
-        }
-        raw = self._register("surveys_raw", by, cols, None)
-        if not pc.any(pc.and_(pc.is_null(own), pc.is_valid(ticket_id))).as_py():
+            keep.append(self._in_periods("s.responded_at"))
+        tickets = self._base("tickets") if "tickets" in self.ds.tables else None
+        spam_tickets = self._spam_sql is not None and tickets is not None and self._has("surveys", "ticket_id") \
+            and self._has("tickets", "customer_id")
+        if spam_tickets:
+            keep.append(f"(s.ticket_id IS NULL OR {self._text('surveys', 'ticket_id', 's.')} NOT IN "
+                        f"(SELECT {self._text('tickets', 'ticket_id')} FROM {tickets} "
+                        f"WHERE {self._text('tickets', 'customer_id')} IN ({self._spam_sql})))")
+        own = self._text("surveys", by, "s.") if self._has("surveys", by) else "CAST(NULL AS VARCHAR)"
+        ticket_id = self._text("surveys", "ticket_id", "s.") if self._has("surveys", "ticket_id") \
+            else "CAST(NULL AS VARCHAR)"
+        rows = f"""
+            SELECT {own} AS own, {ticket_id} AS ticket_id, s.survey, CAST(s.score AS BIGINT) AS score,
+                   {responded_mon} AS responded_mon
+            FROM {base} AS s WHERE {' AND '.join(keep)}"""
+        raw = self._sql_table(("surveys_raw", by), rows, cache=True)
+        fill = self.backend.con.con.execute(
+            f"SELECT count(*) FROM {raw.get_name()} WHERE own IS NULL AND ticket_id IS NOT NULL").fetchone()[0]
+        if not fill:
             table = raw.rename(g="own").drop("ticket_id")
         else:
-            # the ticket's value fills in
-            lookup = self._ticket_column("channel" if by == "channel" else by)
+            # the ticket's value fills in (spam tickets' surveys are already gone: no spam filter)
+            column = "channel" if by == "channel" else by
+            if tickets is None or not self._has("tickets", column):
+                raise KeyError(f"by={column!r} is not a column of the surveys or tickets table")
+            lookup = self.backend.sql(
+                f"SELECT {self._text('tickets', 'ticket_id')} AS tid, {self._text('tickets', column)} AS tv "
+                f"FROM {tickets} WHERE {self._text('tickets', 'ticket_id')} IN "
+                f"(SELECT ticket_id FROM {raw.get_name()} WHERE own IS NULL)")
             joined = raw.left_join(lookup, raw.ticket_id == lookup.tid)
             table = joined.select(g=joined.own.coalesce(joined.tv), survey=joined.survey,
                                   score=joined.score, responded_mon=joined.responded_mon)
         self._tables[("surveys", by)] = table
         return table
 
-    def _ticket_column(self, column: str) -> Any:
-        """``tid`` (ticket_id) and ``tv`` (``column``) of every ticket (surveys of spam tickets are
-        already dropped, so the lookup needs no spam filter and stays zero-copy)."""
-        t = self.ds.tickets
-        if t is None or column not in t:
-            raise KeyError(f"by={column!r} is not a column of the surveys or tickets table")
-        return self._register(f"ticket_{column}", column,
-                              {"tid": _text(t["ticket_id"]), "tv": _text(t[column])}, None)
-
     def customers(self) -> Any:
         """Non-spam customers: ``customer_id``, ``signup_us``, ``signup_day``, ``signup_mon``,
         ``churn_us`` (empty when after as_of)."""
         if ("customers", "") in self._tables:
             return self._tables[("customers", "")]
-        c = self.ds.customers
-        as_of_ns = self.as_of_ns
-        churn = (_ns(c["churned_at"]) if "churned_at" in c
-                 else np.full(len(c), np.datetime64("NaT"), "datetime64[ns]"))
-        churn = np.where(churn > as_of_ns, np.datetime64("NaT"), churn)
-        signup_wall = local_wall(c["signup_at"], self.tz)
-        cols = {
-            "customer_id": _text(c["customer_id"]),
-            "signup_us": us_array(_ns(c["signup_at"])),
-            "signup_day": local_numbers(signup_wall, "D"),
-            "signup_mon": local_numbers(signup_wall, "M"),
-            "churn_us": us_array(churn),
-        }
-        keep = ~c["is_spam"].to_numpy(dtype=bool) if "is_spam" in c else None
-        return self._register("customers", "", cols, keep)
+        signup = self._us("signup_at")
+        churn = (f"CASE WHEN churned_at <= {self.as_of_ns_int} THEN {self._us('churned_at')} END"
+                 if self._has("customers", "churned_at") else "CAST(NULL AS BIGINT)")
+        spam = "NOT coalesce(is_spam, FALSE)" if self._has("customers", "is_spam") else "TRUE"
+        query = f"""
+            SELECT {self._text('customers', 'customer_id')} AS customer_id, {signup} AS signup_us,
+                   {self._day(signup, 'signup_at')} AS signup_day, {self._mon(signup, 'signup_at')} AS signup_mon, {churn} AS churn_us
+            FROM {self._base('customers')} WHERE {spam}"""
+        return self._sql_table(("customers", ""), query, cache=True)
 
     def activity(self) -> Any:
         """Non-spam activity up to as_of: ``customer_id``, ``ts_us``, ``ts_day``, ``ts_mon``,
         ``is_activation``."""
         if ("activity", "") in self._tables:
             return self._tables[("activity", "")]
-        a = self.ds.activity
         event = self.ds.config.activation_event
-        ts = _ns(a["ts"])
-        wall = local_wall(a["ts"], self.tz)
-        ts_day = local_numbers(wall, "D")
-        keep = ts <= self.as_of_ns
+        ts = self._us("a.ts")
+        day = self._day(ts, "a.ts")
+        keep = [f"a.ts <= {self.as_of_ns_int}", self._not_spam("activity", "a.")]
         if self.periods:  # WAU reaches 6 days before the first period; D-N and activation come later
             first = int(self.period_frame()["first_day"].min()) - 6
-            keep &= ts_day.to_numpy(zero_copy_only=False) >= first
-        not_spam = self._not_spam(a["customer_id"])
-        if not_spam is not None:
-            keep &= not_spam
-        idx = np.flatnonzero(keep)
-        take = pa.array(idx)
-        is_act = (pc.fill_null(pc.equal(_text(a["event"], idx), event), False)
-                  if event is not None and "event" in a else pa.array(np.zeros(len(idx), dtype=bool)))
-        cols = {
-            "customer_id": _text(a["customer_id"], idx),
-            "ts_us": us_array(ts[idx]),
-            "ts_day": ts_day.take(take),
-            "ts_mon": local_numbers(wall[idx], "M"),
-            "is_activation": is_act,
-        }
-        return self._register("activity", "", cols, None)
+            wall = pd.Timestamp(np.datetime64(first, "D").astype("datetime64[ns]"))
+            keep.append(self._local_range("a.ts", wall, None))
+        if event is not None and self._has("activity", "event"):
+            literal = "'" + event.replace("'", "''") + "'"
+            is_act = f"coalesce({self._text('activity', 'event', 'a.')} = {literal}, FALSE)"
+        else:
+            is_act = "FALSE"
+        query = f"""
+            SELECT customer_id, ts_us, ts_day, {month_of_day('ts_day')} AS ts_mon, is_activation FROM (
+                SELECT {self._text('activity', 'customer_id', 'a.')} AS customer_id, {ts} AS ts_us,
+                       {day} AS ts_day, {is_act} AS is_activation
+                FROM {self._base('activity')} AS a WHERE {' AND '.join(keep)})"""
+        return self._sql_table(("activity", ""), query, cache=False)
 
     def customer_days(self) -> Any:
         """Distinct ``(customer_id, ts_day)`` of the activity, materialised once per run."""
@@ -441,30 +543,26 @@ class Context:
         ``converted``, ``self_service``, ``chat_available``, ``in_bh`` (with a schedule)."""
         if ("sessions", "") in self._tables:
             return self._tables[("sessions", "")]
-        s = self.ds.sessions
-        started = _ns(s["started_at"])
-        started_mon = local_numbers(local_wall(s["started_at"], self.tz), "M")
-        keep = started <= self.as_of_ns
+        started_mon = self._mon(self._us("s.started_at"), "s.started_at")
+        keep = [f"s.started_at <= {self.as_of_ns_int}", self._not_spam("sessions", "s.")]
         if self.periods:
-            keep &= np.isin(started_mon.to_numpy(zero_copy_only=False), self.months)
-        not_spam = self._not_spam(s["customer_id"]) if "customer_id" in s else None
-        if not_spam is not None:
-            keep &= not_spam
-        idx = np.flatnonzero(keep)
-        cols = {
-            "customer_id": _text(s["customer_id"], idx) if "customer_id" in s
-            else pa.nulls(len(idx), pa.string()),
-            "started_us": us_array(started[idx]),
-            "started_mon": started_mon.take(pa.array(idx)),
-            "converted": pa.array(self._column(s, "converted", False, bool)[idx]),
-            "self_service": pa.array(self._column(s, "self_service", False, bool)[idx]),
-            "chat_available": pa.array(self._column(s, "chat_available", False, bool)[idx]),
-        }
-        if self.ds.config.business_hours is not None and len(idx):
-            cols["in_bh"] = pa.array(self.clock_for(started[idx]).is_open(started[idx]))
-        elif self.ds.config.business_hours is not None:
-            cols["in_bh"] = pa.array(np.zeros(0, dtype=bool))
-        return self._register("sessions", "", cols, None)
+            keep.append(self._in_periods("s.started_at"))
+
+        def flag(column: str) -> str:
+            return f"coalesce(s.{q(column)}, FALSE)" if self._has("sessions", column) else "FALSE"
+
+        customer = self._text("sessions", "customer_id", "s.") if self._has("sessions", "customer_id") \
+            else "CAST(NULL AS VARCHAR)"
+        select = f"""
+            SELECT {customer} AS customer_id, {self._us('s.started_at')} AS started_us,
+                   {started_mon} AS started_mon, {flag('converted')} AS converted,
+                   {flag('self_service')} AS self_service, {flag('chat_available')} AS chat_available"""
+        joins = f" FROM {self._base('sessions')} AS s"
+        if self.ds.config.business_hours is not None:
+            join, _, opened = self._clock_join("b", "s.started_at")
+            joins += join
+            select += f", {opened} AS in_bh"
+        return self._sql_table(("sessions", ""), f"{select} {joins} WHERE {' AND '.join(keep)}", cache=False)
 
     def period_table(self) -> Any:
         """One row per period: ``mon``, ``start_us``, ``end_us``, ``tend_us`` (min(end, as_of)),
@@ -473,11 +571,13 @@ class Context:
             return self._tables[("periods", "")]
         rows = self.period_frame()
         cols = {c: pa.array(rows[c].to_numpy(dtype=np.int64)) for c in rows.columns}
-        return self._register("periods", "", cols, None)
+        table = self.backend.table("periods", pa.table(cols))
+        self._tables[("periods", "")] = table
+        return table
 
     def period_frame(self) -> pd.DataFrame:
         """The periods as a pandas frame (columns as :meth:`period_table`, plus ``days``)."""
-        def day(d: Any) -> int:
+        def day(d: dt.date) -> int:
             return int(np.datetime64(d, "D").view("i8"))
 
         frame = pd.DataFrame({

@@ -39,21 +39,23 @@ def _sessions(ctx: Context) -> pd.DataFrame:
     """Per period: sessions, converted, chat shown, inside business hours; self-service eligible
     and followed by a ticket (each where the dataset allows it; shared by two KPI families)."""
     s = ctx.sessions()
-    s = s.filter(s.started_mon.isin(ctx.months)).mutate(mon=s.started_mon)
+    s = s.mutate(mon=s.started_mon)  # sessions() holds the periods' sessions only
+    self_service = ctx.missing("self_service_pct") is None
+    eligible = s.self_service & s.customer_id.notnull() & (s.started_us + FOLLOW_US <= ctx.as_of_us)
     metrics = {"sessions": s.count(), "converted": s.count(where=s.converted),
                "chat": s.count(where=s.chat_available)}
     if ctx.missing("coverage_pct") is None:
         metrics["in_bh"] = s.count(where=s.in_bh)
+    if self_service:
+        metrics["eligible"] = s.count(where=eligible)
     out = ctx.by_month(ctx.execute(s.group_by("mon").aggregate(**metrics)), list(metrics))
-    if ctx.missing("self_service_pct") is None:
-        ss = s.filter(s.self_service, s.customer_id.notnull(), s.started_us + FOLLOW_US <= ctx.as_of_us)
+    if self_service:
+        ss = s.filter(eligible)
         t = ctx.tickets()
         t = t.filter(t.customer_id.notnull(), t.created_us <= ctx.as_of_us).select(
             tid=t.customer_id, created_us=t.created_us)
         followed = ss.semi_join(t, [ss.customer_id == t.tid, t.created_us >= ss.started_us,
                                     t.created_us <= ss.started_us + FOLLOW_US])
-        out["eligible"] = ctx.by_month(ctx.execute(ss.group_by("mon").aggregate(eligible=ss.count())),
-                                  ["eligible"])["eligible"]
         out["followed"] = ctx.by_month(ctx.execute(followed.group_by("mon").aggregate(
             followed=followed.count())), ["followed"])["followed"]
     return out

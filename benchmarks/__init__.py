@@ -1,0 +1,1 @@
+"""Benchmarks of kpitools (see README.md); not part of the installed package."""

@@ -1,0 +1,227 @@
+"""KPI benchmark (issue 3): ``kt.kpis`` against hand-written DuckDB SQL and an analyst's pandas.
+
+Run from the repository root::
+
+    python -m benchmarks.kpi_suite                    # 10M tickets, 3 runs
+    python -m benchmarks.kpi_suite --quick            # 1M tickets
+    python -m benchmarks.kpi_suite --tickets 2000000 --runs 5 --skip-pandas
+
+The canonical dataset (``kpitools.write_sample``, seed 7, about two activity events per ticket)
+is generated once per size under ``benchmarks/.data/<tickets>/`` (git-ignored), together with
+the SQL baseline's DuckDB copy of the validated tables. Each contender runs in its own
+subprocess, interleaved, ``--runs`` times; the table shows medians and each process's peak
+RSS. See ``benchmarks/README.md`` for what each contender does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parent / ".data"
+SEED = 7
+USAGE = 0.53  # regular product use scaled so the activity table holds about 2 events per ticket
+MONTH = "2026-10"
+TREND = "2025-10:2026-10"
+TREND_MONTHS = [f"2025-{m}" for m in ("10", "11", "12")] + [f"2026-{m:02d}" for m in range(1, 11)]
+TARGETS = {"vs_sql": 1.25, "vs_pandas": 5.0, "peak_gib": 2.0, "scaling": 11.0, "import_s": 0.3}
+
+
+def _peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+
+
+def dataset(tickets: int) -> Path:
+    """The cached benchmark dataset of this size (generated when missing or stale)."""
+    folder = DATA / str(tickets)
+    spec = {"seed": SEED, "tickets": tickets, "usage": USAGE}
+    marker = folder / "benchmark.json"
+    if not marker.exists() or json.loads(marker.read_text()) != spec:
+        import kpitools as kt
+
+        print(f"generating the {tickets:,}-ticket dataset in {folder} ...", flush=True)
+        marker.unlink(missing_ok=True)
+        (folder / "baseline.duckdb").unlink(missing_ok=True)
+        kt.write_sample(folder, seed=SEED, tickets=tickets, usage=USAGE)
+        marker.write_text(json.dumps(spec))
+    db = folder / "baseline.duckdb"
+    if not db.exists():
+        from benchmarks.sql_baseline import prepare
+
+        print("copying the validated tables into the SQL baseline's DuckDB file ...", flush=True)
+        prepare(folder, db)
+    return folder
+
+
+# ---------------------------------------------------------------------------- workers
+def work_kpitools(folder: Path) -> dict:
+    t0 = time.perf_counter()
+    import kpitools as kt
+
+    ds = kt.load(folder)
+    out = {"load_s": time.perf_counter() - t0, "load_peak_mib": _peak_mib()}
+    t = time.perf_counter()
+    month = kt.kpis(ds, MONTH)
+    out["month_s"] = time.perf_counter() - t
+    t = time.perf_counter()
+    trend = kt.kpis(ds, TREND)
+    out["trend_s"] = time.perf_counter() - t
+    out["rows"] = len(month) + len(trend)
+    out["peak_mib"] = _peak_mib()
+    return out
+
+
+def work_sql(folder: Path) -> dict:
+    from benchmarks.sql_baseline import Baseline
+
+    t = time.perf_counter()
+    base = Baseline(folder, folder / "baseline.duckdb")
+    out = {"setup_s": time.perf_counter() - t}
+    t = time.perf_counter()
+    month = base.kpis(MONTH)
+    out["month_s"] = time.perf_counter() - t
+    t = time.perf_counter()
+    trend = base.kpis(TREND)
+    out["trend_s"] = time.perf_counter() - t
+    out["rows"] = len(month) + len(trend)
+    out["peak_mib"] = _peak_mib()
+    return out
+
+
+def work_pandas(folder: Path) -> dict:
+    from benchmarks import pandas_baseline as pb
+
+    t = time.perf_counter()
+    tickets, surveys = pb.read(folder)
+    out = {"setup_s": time.perf_counter() - t}
+    t = time.perf_counter()
+    month = pb.kpis(tickets, surveys, [MONTH])
+    out["month_s"] = time.perf_counter() - t
+    t = time.perf_counter()
+    trend = pb.kpis(tickets, surveys, TREND_MONTHS)
+    out["trend_s"] = time.perf_counter() - t
+    out["rows"] = len(month) + len(trend)
+    out["peak_mib"] = _peak_mib()
+    return out
+
+
+WORKERS = {"kpitools": work_kpitools, "sql": work_sql, "pandas": work_pandas}
+_IMPORT = ("import time; t = time.perf_counter(); import {module}; "
+           "print(time.perf_counter() - t)")
+
+
+def import_time(module: str) -> float:
+    """Seconds to import ``module`` in a fresh interpreter (nothing else imported before)."""
+    done = subprocess.run([sys.executable, "-c", _IMPORT.format(module=module)], cwd=ROOT,
+                          capture_output=True, text=True, check=True)
+    return float(done.stdout.strip())
+
+
+def spawn(worker: str, folder: Path) -> dict:
+    """Run one worker in a fresh interpreter and return what it measured."""
+    cmd = [sys.executable, "-m", "benchmarks.kpi_suite", "--worker", worker, "--folder", str(folder)]
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"{worker} worker failed:\n{done.stderr[-4000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+# ---------------------------------------------------------------------------- report
+def _median(runs: list[dict], key: str) -> float:
+    return statistics.median(r[key] for r in runs)
+
+
+def summarise(results: dict[str, list[dict]], tickets: int) -> dict:
+    s: dict = {"tickets": tickets}
+    for name, runs in results.items():
+        if name == "import":
+            s["import_s"] = _median(runs, "import_s")
+            s["first_use_s"] = _median(runs, "first_use_s")
+            continue
+        s[name] = {k: _median(runs, k) for k in runs[0] if k != "rows"}
+        s[name]["suite_s"] = statistics.median(r["month_s"] + r["trend_s"] for r in runs)
+    return s
+
+
+def report(s: dict, previous: dict | None) -> str:
+    lines = [f"KPI suite at {s['tickets']:,} tickets  (median of {s['runs']} interleaved runs; "
+             f"load average at start {s['load_avg'][0]:.2f}, at end {s['load_avg_end'][0]:.2f})", ""]
+    head = f"{'contender':<12}{'month s':>10}{'trend s':>10}{'suite s':>10}{'peak MiB':>11}"
+    lines += [head, "-" * len(head)]
+    for name in ("kpitools", "sql", "pandas"):
+        if name in s:
+            r = s[name]
+            lines.append(f"{name:<12}{r['month_s']:>10.2f}{r['trend_s']:>10.2f}{r['suite_s']:>10.2f}"
+                         f"{r['peak_mib']:>11.0f}")
+    k = s["kpitools"]
+    lines += ["", f"kt.load: {k['load_s']:.2f} s, peak {k['load_peak_mib']:.0f} MiB after loading",
+              f"import kpitools: {s['import_s']:.3f} s (fresh interpreter, median); with the loader and "
+              f"engine modules (pandas, pyarrow, Ibis, DuckDB): {s['first_use_s']:.2f} s", ""]
+    checks = []
+    if "sql" in s:
+        ratio = k["suite_s"] / s["sql"]["suite_s"]
+        checks.append((f"suite vs SQL baseline: {ratio:.2f}x", ratio <= TARGETS["vs_sql"], f"<= {TARGETS['vs_sql']}x"))
+    if "pandas" in s:
+        ratio = s["pandas"]["suite_s"] / k["suite_s"]
+        checks.append((f"speed-up over analyst pandas: {ratio:.1f}x", ratio >= TARGETS["vs_pandas"],
+                       f">= {TARGETS['vs_pandas']}x"))
+    gib = k["peak_mib"] / 1024
+    checks.append((f"kpitools peak (load + kpis): {gib:.2f} GiB", gib <= TARGETS["peak_gib"],
+                   f"<= {TARGETS['peak_gib']} GiB"))
+    if previous is not None:
+        ratio = k["suite_s"] / previous["kpitools"]["suite_s"]
+        checks.append((f"scaling {previous['tickets']:,} -> {s['tickets']:,}: {ratio:.1f}x",
+                       ratio <= TARGETS["scaling"], f"<= {TARGETS['scaling']}x"))
+    checks.append((f"import kpitools: {s['import_s']:.3f} s", s["import_s"] <= TARGETS["import_s"],
+                   f"<= {TARGETS['import_s']} s"))
+    width = max(len(c[0]) for c in checks)
+    lines += [f"{text:<{width}}  target {target:<10} {'met' if ok else 'MISSED'}" for text, ok, target in checks]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--tickets", type=int, default=10_000_000, help="dataset size (default 10M)")
+    parser.add_argument("--runs", type=int, default=3, help="interleaved runs per contender (default 3)")
+    parser.add_argument("--skip-pandas", action="store_true", help="leave out the analyst pandas contender")
+    parser.add_argument("--quick", action="store_true", help="1M tickets (overrides --tickets)")
+    parser.add_argument("--worker", choices=sorted(WORKERS), help=argparse.SUPPRESS)
+    parser.add_argument("--folder", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        print(json.dumps(WORKERS[args.worker](Path(args.folder))))
+        return 0
+    tickets = 1_000_000 if args.quick else args.tickets
+    folder = dataset(tickets)
+    names = ["kpitools", "sql"] + ([] if args.skip_pandas else ["pandas"])
+    results: dict[str, list[dict]] = {n: [] for n in [*names, "import"]}
+    load_avg = os.getloadavg()
+    for run in range(args.runs):
+        for name in names:
+            results[name].append(spawn(name, folder))
+            print(f"run {run + 1}/{args.runs} {name}: {results[name][-1]}", flush=True)
+    for _ in range(max(7, args.runs)):
+        results["import"].append({"import_s": import_time("kpitools"),
+                                  "first_use_s": import_time("kpitools.loading, kpitools.engine")})
+    s = summarise(results, tickets)
+    s.update(runs=args.runs, load_avg=load_avg, load_avg_end=os.getloadavg(), cpus=os.cpu_count(),
+             python=platform.python_version())
+    smaller = DATA / str(tickets // 10) / "results.json"
+    previous = json.loads(smaller.read_text()) if tickets >= 10 and smaller.exists() else None
+    (folder / "results.json").write_text(json.dumps(s, indent=2))
+    print()
+    print(report(s, previous))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
