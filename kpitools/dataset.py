@@ -17,7 +17,10 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .config import DatasetConfig
 
@@ -93,9 +96,6 @@ class Store:
     # ---------------------------------------------------------------- writing
     def append(self, name: str, frame: pd.DataFrame, rows: Any) -> None:
         """Append ``frame`` (the first call fixes the table's columns and dtypes) with row numbers ``rows``."""
-        import numpy as np
-        import pyarrow as pa
-
         self._forget(name)
         if name not in self.dtypes:
             self.dtypes[name] = dict(frame.dtypes.items())
@@ -109,24 +109,24 @@ class Store:
                 values = s.dt.as_unit("ns").array.asi8 if isinstance(dtype, pd.DatetimeTZDtype) \
                     else s.to_numpy("datetime64[ns]").view("i8")
                 columns[col] = pa.array(values, type=pa.int64(), mask=s.isna().to_numpy())
-            elif dtype == _TEXT:
-                columns[col] = pa.array(s.array).cast(pa.string())  # int32 offsets: a third smaller
             else:
                 columns[col] = pa.array(s, from_pandas=True)
         columns[ROW] = pa.array(np.asarray(rows, dtype=np.int64))
-        chunk = pa.table(columns)
-        if not self.exists(name):
-            self.con.execute(f"CREATE TABLE {_quote(name)} AS SELECT * FROM chunk")
-        else:
-            self.con.execute(f"INSERT INTO {_quote(name)} SELECT * FROM chunk")
+        self.con.register("kpitools_chunk", pa.table(columns))
+        try:
+            verb = "INSERT INTO {} SELECT" if self.exists(name) else "CREATE TABLE {} AS SELECT"
+            self.con.execute(f"{verb.format(_quote(name))} * FROM kpitools_chunk")
+        finally:
+            self.con.unregister("kpitools_chunk")
 
     def delete_rows(self, name: str, rows: Any) -> None:
         """Drop the rows with these row numbers."""
-        import pyarrow as pa
-
         self._forget(name)
-        gone = pa.table({"r": pa.array(rows, type=pa.int64())})
-        self.con.execute(f"DELETE FROM {_quote(name)} WHERE {ROW} IN (SELECT r FROM gone)")
+        self.con.register("kpitools_gone", pa.table({"r": pa.array(rows, type=pa.int64())}))
+        try:
+            self.con.execute(f"DELETE FROM {_quote(name)} WHERE {ROW} IN (SELECT r FROM kpitools_gone)")
+        finally:
+            self.con.unregister("kpitools_gone")
 
     # ---------------------------------------------------------------- reading
     def exists(self, name: str) -> bool:
@@ -192,10 +192,6 @@ class Store:
 
     def frame(self, name: str) -> pd.DataFrame:
         """The table as pandas with the dtypes it was stored from, in input order."""
-        import numpy as np
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
         table = self.arrow(name, self.columns(name))
         out = {}
         for col, dtype in self.dtypes[name].items():
@@ -215,8 +211,6 @@ class Store:
     @classmethod
     def from_frames(cls, frames: Mapping[str, pd.DataFrame]) -> Store:
         """An in-memory store holding ``frames`` (rows numbered from 0)."""
-        import numpy as np
-
         store = cls(on_disk=False)
         for name, frame in frames.items():
             store.append(name, frame, np.arange(len(frame)))
@@ -253,9 +247,6 @@ class Tables(Mapping):
 
 def channels_of(tables: Mapping[str, pd.DataFrame], names: tuple[str, ...] = ("tickets", "surveys")) -> list[str]:
     """Sorted distinct non-empty ``channel`` values of the named tables (Arrow's unique: fast on 10M rows)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     found: set[str] = set()
     for name in names:
         table = tables.get(name)

@@ -20,13 +20,14 @@ from .tidy import ALL
 SUMMARY = ["km_n", "median", "low", "high", "ev_n", "mean", "p90"]
 
 
-def counts(t: Any, dur: Any, ev: Any, execute: Any) -> pd.DataFrame:
+def counts(t: Any, dur: Any, ev: Any, execute: Any, by_duration: bool = True) -> pd.DataFrame:
     """``mon, g, dur, ev, n``: tickets of ``t`` per distinct duration and event flag, ordered by
-    ``mon, g, dur`` (so numpy can slice the groups without a pandas group-by); ``g`` is the
-    segment code, -1 for a missing segment value."""
+    ``mon, g`` (so numpy can slice the groups without a pandas group-by) and, with
+    ``by_duration``, then by ``dur, ev``; ``g`` is the segment code, -1 for a missing segment
+    value."""
     rel = t.select(mon=t.created_mon, g=t.g.fill_null(-1), dur=dur, ev=ev)
     agg = rel.group_by(["mon", "g", "dur", "ev"]).aggregate(n=rel.count())
-    return execute(agg.order_by(["mon", "g", "dur", "ev"]))
+    return execute(agg.order_by(["mon", "g", "dur", "ev"] if by_duration else ["mon", "g"]))
 
 
 def quantile7(values: np.ndarray, weights: np.ndarray, q: float) -> float:
