@@ -258,16 +258,12 @@ def test_concurrent_runs_get_different_versions(ws, tmp_path):
     assert (reports / "2026-10" / "LATEST").read_text() == "v2\n"
 
 
-@pytest.mark.skipif(not (REPO / "data" / "sample" / "dataset.toml").exists(), reason="no data/sample yet")
 def test_real_engine_on_the_sample(tmp_path):
-    engine = pytest.importorskip("kpitools.engine")
-    if not hasattr(engine, "kpis"):
-        pytest.skip("kpitools.engine.kpis is not written yet")
     nbdir = fakes.copy_notebooks(tmp_path / "notebooks")
     result = kt.run(REPO / "data" / "sample", notebooks=["ok"], reports_dir=tmp_path / "reports",
                     notebooks_dir=nbdir, progress=False)
     assert result.status == "succeeded"
     ds = kt.load(REPO / "data" / "sample")
     expected = tmp_path / "expected.csv"
-    engine.kpis_to_csv(engine.kpis(ds, period=result.period), expected)
+    kt.kpis_to_csv(kt.kpis(ds, period=result.period), expected)
     assert (result.path / "kpis.csv").read_bytes() == expected.read_bytes()
