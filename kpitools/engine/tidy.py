@@ -128,23 +128,6 @@ def format_number(x: Any) -> str:
     return repr(x)
 
 
-_FORMULA = ("=", "+", "-", "@")
-
-
-def safe_text(x: Any) -> str:
-    """Text for a CSV cell, a leading ``= + - @`` neutralised with a single quote.
-
-    Examples
-    --------
-    >>> safe_text("=cmd()"), safe_text("chat"), safe_text(None)
-    ("'=cmd()", 'chat', '')
-    """
-    if x is None or x is pd.NA or (isinstance(x, float) and math.isnan(x)):
-        return ""
-    text = str(x)
-    return "'" + text if text.startswith(_FORMULA) else text
-
-
 def kpis_to_csv(df: pd.DataFrame, path_or_buffer: str | Path | IO[str] | None = None) -> str | None:
     """Write a :func:`kpis` table as ``kpis.csv`` (SPEC §7, A14).
 
@@ -168,16 +151,19 @@ def kpis_to_csv(df: pd.DataFrame, path_or_buffer: str | Path | IO[str] | None = 
     period,channel,kpi,value,n,ci_low,ci_high
     2026-10,all,tickets,3,3,,
     """
+    from ..safety import neutralise_csv
+
     group = "channel" if "channel" in df else df.columns[1]
-    keys = list(zip(df["period"].astype(str), df["kpi"].astype(str), df[group].astype(str)))
-    order = sorted(range(len(df)), key=keys.__getitem__)
+    text = pd.DataFrame({c: df[src].astype(object).where(df[src].notna(), "").astype(str)
+                         for c, src in (("period", "period"), ("channel", group), ("kpi", "kpi"))})
+    order = sorted(range(len(df)), key=list(zip(text["period"], text["kpi"], text["channel"])).__getitem__)
+    text = neutralise_csv(text)
+    numbers = [df[c].map(format_number) for c in ("value", "n", "ci_low", "ci_high")]
+    columns = [text[c].to_numpy() for c in ("period", "channel", "kpi")] + [s.to_numpy() for s in numbers]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
-    text = [df[c].to_numpy(dtype=object) for c in ("period", group, "kpi")]
-    numbers = [df[c].to_numpy(dtype=object) for c in ("value", "n", "ci_low", "ci_high")]
-    for i in order:
-        writer.writerow([safe_text(col[i]) for col in text] + [format_number(col[i]) for col in numbers])
+    writer.writerows(zip(*(col[order] for col in columns)))
     out = buffer.getvalue()
     if path_or_buffer is None:
         return out
