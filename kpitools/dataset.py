@@ -10,6 +10,7 @@ copies them into an in-memory store when the engine first needs one.
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import weakref
@@ -29,6 +30,21 @@ MEMORY_LIMIT = "768MB"  # DuckDB's buffer pool; beyond it the store spills to it
 _TEXT = pd.StringDtype("pyarrow")
 
 
+_PREFIX = "kpitools-store-"
+
+
+def _remove_orphans() -> None:
+    """Remove store folders left behind by processes that ended without cleaning up (a killed
+    Jupyter kernel runs no exit handlers)."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{_PREFIX}*"):
+        try:
+            os.kill(int((folder / "owner.pid").read_text()), 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except (OSError, ValueError):  # not ours to judge (another user's, or being created)
+            continue
+
+
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -44,7 +60,8 @@ class Store:
     ----------
     on_disk : bool
         Keep the database in a temporary folder (removed when the store is closed or garbage
-        collected); otherwise in memory (small datasets built from frames).
+        collected, or by a later store once its process has died without cleaning up); otherwise
+        in memory (small datasets built from frames).
 
     Examples
     --------
@@ -59,7 +76,11 @@ class Store:
     def __init__(self, on_disk: bool = True):
         import duckdb
 
-        self.folder = Path(tempfile.mkdtemp(prefix="kpitools-")) if on_disk else None
+        self.folder = None
+        if on_disk:
+            _remove_orphans()
+            self.folder = Path(tempfile.mkdtemp(prefix=_PREFIX))
+            (self.folder / "owner.pid").write_text(str(os.getpid()))
         # rows are read back in input order by their number, so DuckDB may write and scan in parallel
         config = {"memory_limit": MEMORY_LIMIT, "preserve_insertion_order": False}
         if self.folder is not None:

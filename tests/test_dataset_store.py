@@ -171,3 +171,19 @@ def test_a_month_starting_in_a_repeated_hour_is_bucketed_by_wall_time():
                       timezone="America/Havana", as_of="2015-11-20")
     assert pick(kt.kpis(ds, "2015-10"), "tickets")["value"] == 1
     assert pick(kt.kpis(ds, "2015-11"), "tickets")["value"] == 3
+
+
+def test_a_new_store_removes_the_folders_of_dead_processes(tmp_path, monkeypatch):
+    import subprocess
+    import sys
+
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait()
+    dead, alive = tmp_path / "kpitools-store-dead", tmp_path / "kpitools-store-alive"
+    for folder, pid in ((dead, ended.pid), (alive, 1)):  # pid 1 always runs
+        folder.mkdir()
+        (folder / "owner.pid").write_text(str(pid))
+    store = Store(on_disk=True)
+    assert not dead.exists() and alive.exists() and store.folder.parent == tmp_path
+    store.close()
