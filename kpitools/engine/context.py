@@ -538,11 +538,13 @@ class Context:
             self._tables[("customer_months", "")] = self.backend.cache(months)
         return self._tables[("customer_months", "")]
 
-    def sessions(self) -> Any:
+    def sessions(self, business_hours: bool = True) -> Any:
         """Non-spam sessions started by as_of: ``customer_id``, ``started_us``, ``started_mon``,
-        ``converted``, ``self_service``, ``chat_available``, ``in_bh`` (with a schedule)."""
-        if ("sessions", "") in self._tables:
-            return self._tables[("sessions", "")]
+        ``converted``, ``self_service``, ``chat_available``, ``in_bh`` (with a schedule and
+        ``business_hours``; a query that does not need it skips the clock join)."""
+        key = ("sessions", "bh" if business_hours else "")
+        if key in self._tables:
+            return self._tables[key]
         started_mon = self._mon(self._us("s.started_at"), "s.started_at")
         keep = [f"s.started_at <= {self.as_of_ns_int}", self._not_spam("sessions", "s.")]
         if self.periods:
@@ -558,11 +560,11 @@ class Context:
                    {started_mon} AS started_mon, {flag('converted')} AS converted,
                    {flag('self_service')} AS self_service, {flag('chat_available')} AS chat_available"""
         joins = f" FROM {self._base('sessions')} AS s"
-        if self.ds.config.business_hours is not None:
+        if business_hours and self.ds.config.business_hours is not None:
             join, _, opened = self._clock_join("b", "s.started_at")
             joins += join
             select += f", {opened} AS in_bh"
-        return self._sql_table(("sessions", ""), f"{select} {joins} WHERE {' AND '.join(keep)}", cache=False)
+        return self._sql_table(key, f"{select} {joins} WHERE {' AND '.join(keep)}", cache=False)
 
     def period_table(self) -> Any:
         """One row per period: ``mon``, ``start_us``, ``end_us``, ``tend_us`` (min(end, as_of)),

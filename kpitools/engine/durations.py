@@ -50,16 +50,34 @@ def quantile7(values: np.ndarray, weights: np.ndarray, q: float) -> float:
     return float(b - (b - a) * (1 - frac)) if frac >= 0.5 else float(a + (b - a) * frac)
 
 
+def exact_mean_hours(dur_us: np.ndarray, weights: np.ndarray) -> float:
+    """The weighted mean of integer microsecond durations in hours, correctly rounded.
+
+    The sum is taken in integers (split in high and low bits so int64 cannot overflow) and
+    divided once, so the result does not depend on the order of the rows.
+
+    Examples
+    --------
+    >>> exact_mean_hours(np.array([3_600_000_000, 7_200_000_000]), np.array([3, 1]))
+    1.25
+    """
+    n = int(weights.sum())
+    if n == 0:
+        return math.nan
+    high, low = np.divmod(dur_us, 1 << 20)
+    total = int((high * weights).sum()) * (1 << 20) + int((low * weights).sum())
+    return total / (n * HOUR_US)
+
+
 def _stats(dur: np.ndarray, ev: np.ndarray, w: np.ndarray) -> list[float]:
     """``SUMMARY`` of one group's rows (durations in µs, any order)."""
+    order = np.argsort(dur)  # one sort: the KM curve and the p90 both read durations in order
+    dur, ev, w = dur[order], ev[order], w[order]
     hours = dur / HOUR_US
     med = km_median(hours, ev, w)
-    events, ew = hours[ev], w[ev]
-    order = np.argsort(events, kind="stable")
-    events, ew = events[order], ew[order]
-    ev_n = int(ew.sum())
-    mean = math.fsum(events * ew) / ev_n if ev_n else math.nan
-    return [int(w.sum()), med.median, med.low, med.high, ev_n, mean, quantile7(events, ew, 0.9)]
+    ew = w[ev]
+    return [int(w.sum()), med.median, med.low, med.high, int(ew.sum()), exact_mean_hours(dur[ev], ew),
+            quantile7(hours[ev], ew, 0.9)]
 
 
 def summarise(frame: pd.DataFrame, index: pd.MultiIndex,
@@ -71,26 +89,27 @@ def summarise(frame: pd.DataFrame, index: pd.MultiIndex,
     hours. ``km_n`` counts every ticket of the curve, ``ev_n`` the events. ``all`` pools every
     row of the month, tickets without a segment value included.
     """
+    found: dict[tuple[int, str], list[float]] = {}
+    if not frame.empty:
+        mon = frame["mon"].to_numpy(np.int64)
+        g = frame["g"].to_numpy(np.int64)
+        dur = frame["dur"].to_numpy(np.int64)
+        ev = frame["ev"].to_numpy(bool)
+        w = frame["n"].to_numpy(np.int64)
+        new_mon = np.r_[True, mon[1:] != mon[:-1]]
+        bounds = np.flatnonzero(new_mon | np.r_[True, g[1:] != g[:-1]])
+        ends = np.r_[bounds[1:], len(frame)]
+        wanted = set(index)
+        for a, b, name in zip(bounds, ends, labels(g[bounds])):
+            if (mon[a], name) in wanted:
+                found[(mon[a], name)] = _stats(dur[a:b], ev[a:b], w[a:b])
+        mon_starts = np.flatnonzero(new_mon)
+        for a, b in zip(mon_starts, np.r_[mon_starts[1:], len(frame)]):
+            if (mon[a], ALL) in wanted:
+                found[(mon[a], ALL)] = _stats(dur[a:b], ev[a:b], w[a:b])
     out = pd.DataFrame(np.nan, index=index, columns=SUMMARY)
-    out["km_n"] = 0.0
-    out["ev_n"] = 0.0
-    if frame.empty:
-        return out
-    mon = frame["mon"].to_numpy(np.int64)
-    g = frame["g"].to_numpy(np.int64)
-    dur = frame["dur"].to_numpy(np.int64)
-    ev = frame["ev"].to_numpy(bool)
-    w = frame["n"].to_numpy(np.int64)
-    new_mon = np.r_[True, mon[1:] != mon[:-1]]
-    bounds = np.flatnonzero(new_mon | np.r_[True, g[1:] != g[:-1]])
-    ends = np.r_[bounds[1:], len(frame)]
-    wanted = set(index)
-    names = labels(g[bounds])
-    for a, b, name in zip(bounds, ends, names):
-        if (mon[a], name) in wanted:
-            out.loc[(mon[a], name), SUMMARY] = _stats(dur[a:b], ev[a:b], w[a:b])
-    mon_starts = np.flatnonzero(new_mon)
-    for a, b in zip(mon_starts, np.r_[mon_starts[1:], len(frame)]):
-        if (mon[a], ALL) in wanted:
-            out.loc[(mon[a], ALL), SUMMARY] = _stats(dur[a:b], ev[a:b], w[a:b])
+    out[["km_n", "ev_n"]] = 0.0
+    if found:
+        keys = pd.MultiIndex.from_tuples(list(found), names=index.names)
+        out.loc[keys, SUMMARY] = np.array(list(found.values()), dtype=float)
     return out

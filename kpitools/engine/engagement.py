@@ -3,6 +3,8 @@ self-service deflection, coverage and presence — all for ``all`` only."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -38,19 +40,22 @@ def _active(ctx: Context) -> pd.DataFrame:
 def _sessions(ctx: Context) -> pd.DataFrame:
     """Per period: sessions, converted, chat shown, inside business hours; self-service eligible
     and followed by a ticket (each where the dataset allows it; shared by two KPI families)."""
+    def eligible(s: Any) -> Any:  # self-service sessions whose 72 h follow-up window has passed
+        return s.self_service & s.customer_id.notnull() & (s.started_us + FOLLOW_US <= ctx.as_of_us)
+
     s = ctx.sessions()
     s = s.mutate(mon=s.started_mon)  # sessions() holds the periods' sessions only
     self_service = ctx.missing("self_service_pct") is None
-    eligible = s.self_service & s.customer_id.notnull() & (s.started_us + FOLLOW_US <= ctx.as_of_us)
     metrics = {"sessions": s.count(), "converted": s.count(where=s.converted),
                "chat": s.count(where=s.chat_available)}
     if ctx.missing("coverage_pct") is None:
         metrics["in_bh"] = s.count(where=s.in_bh)
     if self_service:
-        metrics["eligible"] = s.count(where=eligible)
+        metrics["eligible"] = s.count(where=eligible(s))
     out = ctx.by_month(ctx.execute(s.group_by("mon").aggregate(**metrics)), list(metrics))
     if self_service:
-        ss = s.filter(eligible)
+        s = ctx.sessions(business_hours=False)  # this pass needs no clock join
+        ss = s.mutate(mon=s.started_mon).filter(eligible(s))
         t = ctx.tickets()
         t = t.filter(t.customer_id.notnull(), t.created_us <= ctx.as_of_us).select(
             tid=t.customer_id, created_us=t.created_us)

@@ -70,9 +70,15 @@ def _km_arrays(durations: Any, observed: Any, weights: Any, conf: float) -> dict
     """The columns of :func:`km_curve` as numpy arrays."""
     z = z_value(conf)
     t, e, w, _ = _prepare(durations, observed, weights)
-    times, inverse = np.unique(t, return_inverse=True)
-    n_total = np.bincount(inverse, weights=w, minlength=len(times))
-    n_event = np.bincount(inverse, weights=w * e, minlength=len(times))
+    if len(t) and np.all(t[1:] >= t[:-1]):  # already in time order (as the engine passes it): no sort
+        starts = np.flatnonzero(np.r_[True, t[1:] != t[:-1]])
+        times = t[starts]
+        n_total = np.add.reduceat(w, starts)
+        n_event = np.add.reduceat(w * e, starts)
+    else:
+        times, inverse = np.unique(t, return_inverse=True)
+        n_total = np.bincount(inverse, weights=w, minlength=len(times))
+        n_event = np.bincount(inverse, weights=w * e, minlength=len(times))
     n_risk = np.ascontiguousarray(np.cumsum(n_total[::-1])[::-1])
     with np.errstate(divide="ignore", invalid="ignore"):
         survival = np.cumprod(1 - n_event / n_risk)
