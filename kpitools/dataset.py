@@ -62,6 +62,8 @@ class Store:
         Keep the database in a temporary folder (removed when the store is closed or garbage
         collected, or by a later store once its process has died without cleaning up); otherwise
         in memory (small datasets built from frames).
+    read_only : path, optional
+        Open this existing database read-only instead (see :meth:`read_only`).
 
     Examples
     --------
@@ -73,11 +75,11 @@ class Store:
     ['x', 'y']
     """
 
-    def __init__(self, on_disk: bool = True):
+    def __init__(self, on_disk: bool = True, *, read_only: Path | None = None):
         import duckdb
 
         self.folder = None
-        if on_disk:
+        if on_disk and read_only is None:
             _remove_orphans()
             self.folder = Path(tempfile.mkdtemp(prefix=_PREFIX))
             (self.folder / "owner.pid").write_text(str(os.getpid()))
@@ -85,6 +87,9 @@ class Store:
         config = {"memory_limit": MEMORY_LIMIT, "preserve_insertion_order": False}
         if self.folder is not None:
             config["temp_directory"] = str(self.folder / "spill")
+        if read_only is not None:
+            self.con = duckdb.connect(str(read_only), read_only=True, config=config)
+        elif self.folder is not None:
             self.con = duckdb.connect(str(self.folder / "dataset.duckdb"), config=config)
         else:
             self.con = duckdb.connect(config=config)
@@ -228,6 +233,21 @@ class Store:
             else:
                 out[col] = arr.to_pandas().astype(dtype, copy=False)
         return pd.DataFrame(out, index=pd.RangeIndex(table.num_rows))
+
+    def facts(self) -> dict[str, Any]:
+        """What :meth:`read_only` needs besides the database: dtypes and the facts gathered so far."""
+        return {"dtypes": self.dtypes, "filled": self._filled, "bounds": self._bounds, "distinct": self._distinct}
+
+    @classmethod
+    def read_only(cls, database: Path, facts: Mapping[str, Any]) -> Store:
+        """Open a database written by :mod:`kpitools.snapshot` for reading (several processes may
+        at once; in one process the connections share one database instance, so the configuration
+        is the same for all: DuckDB spills beside the database). The engine's temporary tables
+        still work."""
+        store = cls(read_only=database)
+        store.dtypes = dict(facts["dtypes"])
+        store._filled, store._bounds, store._distinct = (dict(facts[k]) for k in ("filled", "bounds", "distinct"))
+        return store
 
     @classmethod
     def from_frames(cls, frames: Mapping[str, pd.DataFrame]) -> Store:

@@ -23,6 +23,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from . import snapshot
 from .config import DatasetConfig, TableSource, read_config
 from .dataset import ROW, Dataset, Store, stored_channels
 from .errors import DatasetError
@@ -218,7 +219,12 @@ def load(path: str | Path) -> Dataset:
     required column, empty file, wrong encoding, malformed dataset.toml); row-level problems
     reject the row and are listed in ``ds.rejects``. Large files are validated in slices of
     ``CHUNK_ROWS`` rows and kept in the dataset's DuckDB store (see :class:`~kpitools.dataset.Dataset`).
+    Inside a notebook kernel started by :func:`kpitools.run`, the run's snapshot of the same,
+    unchanged folder is reopened instead of validating again (see :mod:`kpitools.snapshot`).
     """
+    reopened = snapshot.reopen(path)
+    if reopened is not None:
+        return reopened
     folder = Path(path)
     if not folder.is_dir():
         raise DatasetError(f"{folder}: no such dataset folder (expected a folder holding tickets.csv or "

@@ -13,7 +13,9 @@ import hashlib
 import importlib.util
 import io
 import json
+import os
 import re
+import tempfile
 import threading
 from pathlib import Path
 
@@ -22,6 +24,7 @@ import pandas as pd
 import pytest
 
 import kpitools as kt
+from kpitools import snapshot
 from kpitools.errors import KpitoolsError
 from kpitools.runs import RunFailedError, parse_params
 from kpitools.runs.versions import claim_version
@@ -267,3 +270,13 @@ def test_real_engine_on_the_sample(tmp_path):
     expected = tmp_path / "expected.csv"
     kt.kpis_to_csv(kt.kpis(ds, period=result.period), expected)
     assert (result.path / "kpis.csv").read_bytes() == expected.read_bytes()
+
+
+def test_kernels_reopen_the_runs_snapshot(ws, runs):
+    nb = nbformat.read(ws / "reports" / "2026-10" / "v1" / "ok.ipynb", as_version=4)
+    text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+    # one notebook, so one kernel: numpy may use every core unless the environment said otherwise
+    blas = os.environ.get("OPENBLAS_NUM_THREADS", str(os.cpu_count()))
+    assert f"store: read_only | BLAS threads: {blas} | tickets: 4" in text
+    assert snapshot.ENV not in os.environ  # set for the kernels only
+    assert not list(Path(tempfile.gettempdir()).glob("kpitools-snapshot-*"))  # and removed the snapshot

@@ -8,6 +8,7 @@ changes the working folder of the whole process and is not safe with several thr
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import time
@@ -22,6 +23,46 @@ from .params import NotebookSpec
 from .versions import FAILED, SUCCEEDED
 
 KERNEL = "python3"
+#: Thread pools of numpy's BLAS and OpenMP: left at one per core, ``jobs`` kernels oversubscribe the
+#: cores (three kernels on two cores ran a sample run 3× slower than two).
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def kernel_environment(jobs: int, snapshot: str | os.PathLike[str] | None = None,
+                       environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Variables to set for the kernels of a run: the cores shared among ``jobs`` kernels (unless
+    already set in ``environ``, default ``os.environ``) and the dataset snapshot to reopen.
+
+    Examples
+    --------
+    >>> kernel_environment(2, environ={"OMP_NUM_THREADS": "4"}) == {
+    ...     "OPENBLAS_NUM_THREADS": str(max(1, (os.cpu_count() or 1) // 2)),
+    ...     "MKL_NUM_THREADS": str(max(1, (os.cpu_count() or 1) // 2))}
+    True
+    """
+    from ..snapshot import ENV
+
+    environ = os.environ if environ is None else environ
+    threads = str(max(1, (os.cpu_count() or 1) // jobs))
+    out = {name: threads for name in THREAD_VARIABLES if name not in environ}
+    if snapshot is not None:
+        out[ENV] = str(snapshot)
+    return out
+
+
+def kernel_manager(env: Mapping[str, str]) -> type:
+    """An nbclient kernel manager class whose kernels start with ``env`` added to this process's
+    environment (per kernel: ``os.environ`` is left alone, so concurrent runs do not mix)."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    extra = dict(env)
+
+    class KernelManager(AsyncKernelManager):
+        async def start_kernel(self, **kw: Any) -> None:
+            kw["env"] = {**kw.get("env", os.environ), **extra}
+            await super().start_kernel(**kw)
+
+    return KernelManager
 
 
 @dataclass
@@ -100,7 +141,8 @@ def _source_index(executed_index: int, spec: NotebookSpec) -> int | None:
 
 
 def run_notebook(spec: NotebookSpec, out_dir: Path, parameters: Mapping[str, Any], *,
-                 cwd: Path, export: Callable[[Path, Path, bool], Path]) -> NotebookResult:
+                 cwd: Path, export: Callable[[Path, Path, bool], Path],
+                 env: Mapping[str, str] | None = None) -> NotebookResult:
     """Execute one notebook into ``out_dir`` and export its HTML; never raises for notebook errors.
 
     A failing cell keeps the partial output (papermill saves after every cell and on error);
@@ -117,7 +159,7 @@ def run_notebook(spec: NotebookSpec, out_dir: Path, parameters: Mapping[str, Any
         papermill.execute_notebook(
             str(spec.path), str(out), parameters=dict(parameters), kernel_name=KERNEL,
             progress_bar=False, log_output=False, request_save_on_cell_execute=True,
-            resources={"metadata": {"path": str(cwd)}},
+            resources={"metadata": {"path": str(cwd)}}, kernel_manager_class=kernel_manager(env or {}),
         )
     except PapermillExecutionError as exc:
         result.status = FAILED
@@ -140,12 +182,13 @@ def run_notebook(spec: NotebookSpec, out_dir: Path, parameters: Mapping[str, Any
 
 def run_notebooks(specs: Sequence[NotebookSpec], out_dir: Path, parameters: Mapping[str, Mapping[str, Any]], *,
                   cwd: Path, jobs: int, export: Callable[[Path, Path, bool], Path],
-                  progress: Progress) -> list[NotebookResult]:
-    """Run every notebook (``parameters[name]`` each) with at most ``jobs`` at once; results in input order."""
+                  progress: Progress, env: Mapping[str, str] | None = None) -> list[NotebookResult]:
+    """Run every notebook (``parameters[name]`` each) with at most ``jobs`` at once, kernels started
+    with ``env`` added to the environment; results in input order."""
 
     def one(spec: NotebookSpec) -> NotebookResult:
         progress(f"{spec.name}: started")
-        res = run_notebook(spec, out_dir, parameters[spec.name], cwd=cwd, export=export)
+        res = run_notebook(spec, out_dir, parameters[spec.name], cwd=cwd, export=export, env=env)
         progress(f"{spec.name}: {res.status} in {res.duration_s:.1f} s"
                  + (f" ({res.describe_failure()})" if res.status == FAILED else ""))
         return res

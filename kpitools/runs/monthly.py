@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -10,8 +11,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from .. import snapshot
 from ..errors import KpitoolsError
-from .execute import NotebookResult, Progress, run_notebooks
+from .execute import NotebookResult, Progress, kernel_environment, run_notebooks
 from .export import export_html
 from .index import write_index
 from .manifest import (find_reproduced, fingerprint, input_hashes, kpitools_state, package_versions,
@@ -100,7 +102,9 @@ def run(dataset: str | os.PathLike[str] = "data/sample", period: str | None = No
     KPI table is computed once (``kpis.csv``, plus ``kpis.parquet`` with the 13-month trend that
     notebooks read through their ``kpis_path`` parameter); ``rejects.csv`` is written; the
     notebooks run with papermill (``jobs`` at a time, kernel ``python3``, working folder
-    ``notebooks_dir``) and are exported to HTML without code; ``manifest.json`` records inputs,
+    ``notebooks_dir``; each kernel's ``kt.load`` reopens the run's validated dataset from a
+    temporary snapshot, see :mod:`kpitools.snapshot`, and numpy's thread pools share the cores
+    among the kernels) and are exported to HTML without code; ``manifest.json`` records inputs,
     parameters, versions and outcomes. ``LATEST`` moves only to a succeeded version, and
     ``reports/index.html`` is rebuilt.
 
@@ -194,8 +198,11 @@ def run(dataset: str | os.PathLike[str] = "data/sample", period: str | None = No
             return export_html(nb, out, resources_dir=notebooks_dir, index_href=index_href,
                                caption=f"{nb.stem} — {period} {version}", failed=failed)
 
-        results = run_notebooks(specs, folder, {s.name: _notebook_params(s, common) for s in specs},
-                                cwd=notebooks_dir, jobs=jobs, export=export, progress=report)
+        # kernels reopen the validated dataset from a snapshot instead of loading it again
+        with tempfile.TemporaryDirectory(prefix="kpitools-snapshot-") as tmp:
+            env = kernel_environment(min(jobs, len(specs)), snapshot.save(ds, tmp))
+            results = run_notebooks(specs, folder, {s.name: _notebook_params(s, common) for s in specs},
+                                    cwd=notebooks_dir, jobs=jobs, export=export, progress=report, env=env)
         status = SUCCEEDED if all(r.status == SUCCEEDED for r in results) else FAILED
     except BaseException as exc:  # keep the version, marked failed, whatever stopped it
         manifest.update(status=FAILED, error=f"{type(exc).__name__}: {exc}",

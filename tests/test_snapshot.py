@@ -1,0 +1,101 @@
+"""Dataset snapshots (issue 5): a run validates its dataset once and its kernels reopen it.
+
+``kt.load`` must return the snapshot only for the very folder it was taken of, unchanged, and
+load normally in every other case; what it returns must be the same dataset.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import kpitools as kt
+from kpitools import snapshot
+from kpitools.runs.execute import THREAD_VARIABLES, kernel_environment
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def data(tmp_path):
+    folder = tmp_path / "data"
+    shutil.copytree(ROOT / "data" / "examples" / "call_center", folder)
+    return folder
+
+
+@pytest.fixture
+def snap(data, tmp_path, monkeypatch):
+    ds = kt.load(data)
+    where = snapshot.save(ds, tmp_path / "snap")
+    monkeypatch.setenv(snapshot.ENV, str(where))
+    return ds, where
+
+
+def _mode(ds) -> str:
+    return ds.store.con.execute("SELECT current_setting('access_mode')").fetchone()[0]
+
+
+def test_reopened_dataset_is_the_loaded_one(data, snap):
+    ds, _ = snap
+    again = kt.load(data)
+    assert _mode(again) == "read_only" and _mode(ds) == "automatic"
+    assert again.path == data and again.as_of == ds.as_of and again.files == ds.files
+    pd.testing.assert_frame_equal(again.rejects, ds.rejects)
+    pd.testing.assert_frame_equal(again.counts, ds.counts)
+    pd.testing.assert_frame_equal(again.tickets, ds.tickets)
+    pd.testing.assert_frame_equal(kt.kpis(again, "2021-03"), kt.kpis(ds, "2021-03"))
+
+
+def test_two_readers_at_once(data, snap):
+    a, b = kt.load(data), kt.load(data)
+    assert len(a.tickets) == len(b.tickets) == 5_000
+
+
+def test_without_the_variable_nothing_changes(data, snap, monkeypatch):
+    monkeypatch.delenv(snapshot.ENV)
+    assert snapshot.reopen(data) is None
+    assert _mode(kt.load(data)) == "automatic"
+
+
+def test_another_folder_is_loaded(data, snap, tmp_path):
+    other = tmp_path / "other"
+    shutil.copytree(data, other)
+    assert snapshot.reopen(other) is None
+    assert _mode(kt.load(other)) == "automatic"
+
+
+def test_a_changed_input_file_is_loaded_again(data, snap):
+    csv = next(p for p in data.iterdir() if p.suffix == ".csv")
+    st = csv.stat()
+    os.utime(csv, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+    assert snapshot.reopen(data) is None
+
+
+def test_a_new_file_in_the_folder_is_a_change(data, snap):
+    (data / "sessions.csv").write_text("session_id,started_at\n")
+    assert snapshot.reopen(data) is None
+
+
+def test_a_damaged_or_foreign_snapshot_is_ignored(data, snap, monkeypatch):
+    _, where = snap
+    monkeypatch.setattr(kt, "__version__", "0.0.0-other")
+    assert snapshot.reopen(data) is None
+    monkeypatch.undo()
+    monkeypatch.setenv(snapshot.ENV, str(where))
+    (where / snapshot.META).write_bytes(b"not a pickle")
+    assert snapshot.reopen(data) is None
+    monkeypatch.setenv(snapshot.ENV, str(where / "missing"))
+    assert snapshot.reopen(data) is None
+
+
+def test_kernel_environment_shares_the_cores():
+    cores = os.cpu_count() or 1
+    env = kernel_environment(2, "/tmp/x", environ={})
+    assert env == {**{v: str(max(1, cores // 2)) for v in THREAD_VARIABLES}, snapshot.ENV: "/tmp/x"}
+    assert kernel_environment(cores * 4, environ={}) == {v: "1" for v in THREAD_VARIABLES}
+    # what the user set is theirs
+    assert "MKL_NUM_THREADS" not in kernel_environment(1, environ={"MKL_NUM_THREADS": "8"})
