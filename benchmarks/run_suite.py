@@ -5,7 +5,7 @@
 
 Each run is a fresh ``kpitools run`` process writing into a temporary reports folder (the
 command a scheduler would call), median of ``--runs``. The 1M dataset is generated once into
-``benchmarks/.data/1000000/`` (shared with ``kpi_suite``). Target: the sample run ≤ 30 s.
+``benchmarks/.data/1000000/`` (shared with ``kpi_suite``). Target: the sample run ≤ 30 s (the dataset is validated once per run; kernels reopen its snapshot).
 """
 
 from __future__ import annotations
