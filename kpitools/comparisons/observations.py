@@ -32,8 +32,8 @@ import pandas as pd
 from .. import catalog
 from ..dataset import Dataset
 # the engine's own count queries (internal to it), so that every rule is the KPI's rule
-from ..engine.satisfaction import _score_counts as engine_score_counts
-from ..engine.speed import _counts as engine_ticket_counts
+from ..engine.satisfaction import score_counts as engine_score_counts
+from ..engine.speed import outcome_counts as engine_outcome_counts
 from ..engine.context import HOUR_US, Context
 from ..engine.durations import counts as duration_counts
 from ..engine.tidy import ALL, weighted_moments, with_all
@@ -258,7 +258,7 @@ def _tickets_in_periods(ctx: Context, by: str) -> Any:
 
 
 def _ticket_shares(ctx: Context, kpi: str, by: str) -> pd.DataFrame:
-    counts = engine_ticket_counts(ctx, _tickets_in_periods(ctx, by), by, {kpi})
+    counts = engine_outcome_counts(ctx, _tickets_in_periods(ctx, by), by, {kpi})
     counts["sla_judged"] = counts["sla_met"] + counts["sla_missed"]
     k_col, n_col = _TICKET_SHARES[kpi]
     counts = with_all(counts, ["mon"], [k_col, n_col])

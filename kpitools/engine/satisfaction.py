@@ -14,7 +14,8 @@ from .context import Context
 from .tidy import grid, mean_rows, rows, share_rows, with_all
 
 
-def _score_counts(ctx: Context, by: str) -> pd.DataFrame:
+def score_counts(ctx: Context, by: str) -> pd.DataFrame:
+    """Responses per ``(mon, g, survey, score)`` in the periods, plus the ``all`` segment."""
     s = ctx.surveys(by)
     s = s.filter(s.responded_mon.isin(ctx.months)).mutate(mon=s.responded_mon)
     out = ctx.execute(s.group_by(["mon", "g", "survey", "score"]).aggregate(n=s.count()))
@@ -58,7 +59,7 @@ def compute(ctx: Context, by: str, groups: list[str], want: set[str]) -> list[pd
     index = grid(ctx.months, groups)
     labels = ctx.labels
     scales = ctx.ds.config.scales
-    counts = _score_counts(ctx, by)
+    counts = score_counts(ctx, by)
     frames = []
     csat = _pivot(counts, "csat", index)
     if "csat_pct" in want:

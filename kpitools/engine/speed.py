@@ -39,7 +39,9 @@ def _threshold(ctx: Context, t: Any, by: str) -> Any:
                       else_=ibis.null().cast("float64"))
 
 
-def _counts(ctx: Context, t: Any, by: str, want: set[str]) -> pd.DataFrame:
+def outcome_counts(ctx: Context, t: Any, by: str, want: set[str]) -> pd.DataFrame:
+    """Ticket counts per ``(mon, g)`` of the tickets ``t``: created, abandoned, handled, open,
+    resolved, FCR, reopened and (with an FRT target) SLA met/missed; ``g`` as segment values."""
     na = ~t.abandoned
     resolved = na & t.res_us.notnull()
     metrics = {
@@ -99,7 +101,7 @@ def compute(ctx: Context, by: str, groups: list[str], want: set[str],
     t = t.filter(t.created_us <= ctx.as_of_us, t.created_mon.isin(ctx.months)).mutate(mon=t.created_mon)
     index = grid(ctx.months, groups)
     labels = ctx.labels
-    c = counts_on(_counts(ctx, t, by, want), index, COUNTS)
+    c = counts_on(outcome_counts(ctx, t, by, want), index, COUNTS)
     frames = []
 
     def add(kpi: str, make: Any) -> None:
