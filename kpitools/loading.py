@@ -14,7 +14,6 @@ import ctypes
 import functools
 import io
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -286,31 +285,23 @@ def _load_table(store: Store, table: str, file: Path, folder: Path, cfg: Dataset
     bad_parts: list[pd.DataFrame] = []
     key = KEYS.get(table, ())
     raw_keys: list[pd.Series] = []  # a kept key's raw text where trimming changed it
-    # DuckDB stores one slice (in C++, without the GIL) while pandas checks the next; one at a time,
-    # in order, and nothing else touches the store until the last one is in
-    with ThreadPoolExecutor(max_workers=1) as writer:
-        stored: Future[None] | None = None
-        for frame, bad in _chunks(table, file, cfg):
-            checked = check_table(table, frame, tz=cfg.timezone, scales=cfg.scales, channels=channels,
-                                  kpi_ids=kpi_ids, dedupe=False)
-            kept = checked.reason.isna().to_numpy()
-            typed = checked.frame if kept.all() else checked.frame[kept]
-            if stored is not None:
-                stored.result()
-            stored = writer.submit(store.append, table, typed, typed.index)
-            parts.append(_rejects(table, file, folder, frame, checked.reason[~kept], checked.column[~kept]))
-            if key and key[0] in frame and _is_text(frame[key[0]]):
-                raw = frame[key[0]][kept]
-                changed = (raw.str.len() != typed[key[0]].str.len()).fillna(True).to_numpy(bool)
-                raw_keys.append(raw[changed])
-            if bad:
-                bad_parts.append(pd.DataFrame({"table": table, "file": _rel(file, folder), "row": [r for r, _ in bad],
-                                               "column": None, "value": None, "reason": [why for _, why in bad]}))
-            rows_in += len(frame) + len(bad)
-            del frame, checked, typed
-            release_memory()
-        if stored is not None:
-            stored.result()
+    for frame, bad in _chunks(table, file, cfg):
+        checked = check_table(table, frame, tz=cfg.timezone, scales=cfg.scales, channels=channels,
+                              kpi_ids=kpi_ids, dedupe=False)
+        kept = checked.reason.isna().to_numpy()
+        typed = checked.frame if kept.all() else checked.frame[kept]
+        store.append(table, typed, typed.index)
+        parts.append(_rejects(table, file, folder, frame, checked.reason[~kept], checked.column[~kept]))
+        if key and key[0] in frame and _is_text(frame[key[0]]):
+            raw = frame[key[0]][kept]
+            changed = (raw.str.len() != typed[key[0]].str.len()).fillna(True).to_numpy(bool)
+            raw_keys.append(raw[changed])
+        if bad:
+            bad_parts.append(pd.DataFrame({"table": table, "file": _rel(file, folder), "row": [r for r, _ in bad],
+                                           "column": None, "value": None, "reason": [why for _, why in bad]}))
+        rows_in += len(frame) + len(bad)
+        del frame, checked, typed
+        release_memory()
     if key:
         parts.append(_duplicates(store, table, file, folder, key, raw_keys))
     if store.exists(table):
