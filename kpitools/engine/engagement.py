@@ -25,16 +25,17 @@ def _active(ctx: Context) -> pd.DataFrame:
     ibis = ctx.ibis
     p = ctx.period_table()
     cd = ctx.customer_days()
-    j = cd.join(p, (cd.ts_day >= p.first_day) & (cd.ts_day <= p.last_day))
-    daily = ctx.execute(j.group_by("mon").aggregate(mau=j.customer_id.nunique(), dau_sum=j.count()))
     first = int(ctx.period_frame()["first_day"].min())
     w = cd.filter(cd.ts_day >= first - (WEEK_DAYS - 1))
     nxt = w.ts_day.lead().over(ibis.window(group_by=w.customer_id, order_by=w.ts_day))
     w = w.mutate(s=w.ts_day, e=ibis.least(w.ts_day + (WEEK_DAYS - 1), nxt.coalesce(2**31 - 1) - 1))
     jw = w.join(p, (w.s <= p.last_day) & (w.e >= p.first_day))
     overlap = ibis.least(jw.e, jw.last_day) - ibis.greatest(jw.s, jw.first_day) + 1
-    weekly = ctx.execute(jw.group_by("mon").aggregate(wau_sum=overlap.sum()))
-    return pd.concat([ctx.by_month(daily, ["mau", "dau_sum"]), ctx.by_month(weekly, ["wau_sum"])], axis=1)
+    # a customer-day inside the period overlaps it too: one pass counts the days and the windows
+    inside = jw.s >= jw.first_day
+    out = ctx.execute(jw.group_by("mon").aggregate(
+        mau=jw.customer_id.nunique(where=inside), dau_sum=jw.count(where=inside), wau_sum=overlap.sum()))
+    return ctx.by_month(out, ["mau", "dau_sum", "wau_sum"])
 
 
 def _sessions(ctx: Context) -> pd.DataFrame:
