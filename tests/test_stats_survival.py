@@ -100,6 +100,18 @@ def test_zero_weights_are_ignored():
     assert with_zero["time"].tolist() == [1.0, 3.0]
 
 
+def test_rows_in_time_order_and_shuffled_give_the_same_curve():
+    # rows already in time order (as the engine passes them) skip the sort; the result may not differ
+    rng = np.random.default_rng(7)
+    t = np.sort(rng.integers(0, 30, 400)).astype(float)  # many ties
+    e = rng.random(400) < 0.6
+    w = rng.integers(0, 4, 400)
+    order = rng.permutation(400)
+    sorted_curve = km_curve(t, e, w)
+    pd.testing.assert_frame_equal(km_curve(t[order], e[order], w[order]), sorted_curve)
+    assert km_median(t, e, w) == km_median(t[order], e[order], w[order])
+
+
 def test_matches_statsmodels_survival_function():
     rng = np.random.default_rng(4)
     t = rng.integers(0, 40, 300).astype(float)
