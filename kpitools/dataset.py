@@ -26,6 +26,7 @@ import pyarrow.compute as pc
 from .config import DatasetConfig
 
 ROW = "__kt_row"  # the input row number of each stored row (its spreadsheet row for loaded files)
+KEY = "__kt_key"  # an integer per customer id, on tables with a customer_id (see Store.customer_keys)
 MEMORY_LIMIT = "768MB"  # DuckDB's buffer pool; beyond it the store spills to its folder
 _TEXT = pd.StringDtype("pyarrow")
 
@@ -49,12 +50,20 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def _key_sql(text: str) -> str:
+    """SQL for the key of a customer id given as text (a 64-bit hash: one integer per id unless
+    two ids collide, which :meth:`Store.customer_keys` checks)."""
+    return f"hash({text})"
+
+
 class Store:
     """Tables kept in an embedded DuckDB database, with the pandas dtype of every column.
 
     Timestamps are stored as ``BIGINT`` nanoseconds since the epoch (UTC for time-zone aware
     columns, wall time for naive ones), so the stored values are exact; every other column is
-    stored as Arrow converts it. Each table has a hidden ``__kt_row`` column, the row's number.
+    stored as Arrow converts it. Each table has a hidden ``__kt_row`` column, the row's number,
+    and each table with a ``customer_id`` a hidden ``__kt_key``: an integer per customer id, so
+    the engine joins and counts customers on integers instead of text (see :meth:`customer_keys`).
 
     Parameters
     ----------
@@ -102,6 +111,7 @@ class Store:
         self._filled: dict[tuple[str, str], bool] = {}
         self._bounds: dict[tuple[str, str], tuple[int | None, int | None]] = {}
         self._distinct: dict[tuple[str, str], list[Any]] = {}
+        self._keys_checked = False
         self._finalizer = weakref.finalize(self, Store._release, self.con, self.folder)
 
     @staticmethod
@@ -138,10 +148,15 @@ class Store:
             else:
                 columns[col] = pa.array(s, from_pandas=True)
         columns[ROW] = pa.array(np.asarray(rows, dtype=np.int64))
+        key = ""
+        if "customer_id" in dtypes:
+            self._keys_checked = False
+            text = self._text(name, "customer_id")
+            key = f", CASE WHEN {text} IS NOT NULL THEN {_key_sql(text)} END AS {KEY}"
         self.con.register("kpitools_chunk", pa.table(columns))
         try:
             verb = "INSERT INTO {} SELECT" if self.exists(name) else "CREATE TABLE {} AS SELECT"
-            self.con.execute(f"{verb.format(_quote(name))} * FROM kpitools_chunk")
+            self.con.execute(f"{verb.format(_quote(name))} *{key} FROM kpitools_chunk")
         finally:
             self.con.unregister("kpitools_chunk")
 
@@ -154,7 +169,47 @@ class Store:
         finally:
             self.con.unregister("kpitools_gone")
 
+    def customer_keys(self) -> None:
+        """Make sure the hidden customer keys are one integer per customer id over all tables.
+
+        The keys are hashes; should two ids ever share one (or a table's keys come from an
+        earlier numbering), every table is renumbered: keys become the ids' ranks. Checked once
+        after the tables last changed (the loader does it, so the engine finds it done).
+        """
+        if self._keys_checked:
+            return
+        tables = [t for t in self.dtypes if "customer_id" in self.dtypes[t]]
+        if tables:
+            pairs = " UNION ALL ".join(f"SELECT {self._text(t, 'customer_id')} AS id, {KEY} AS k FROM {_quote(t)}"
+                                       for t in tables)
+            n, ids, keys = self.con.execute(
+                f"SELECT count(*), count(DISTINCT id), count(DISTINCT k) FROM "
+                f"(SELECT DISTINCT id, k FROM ({pairs}) WHERE id IS NOT NULL)").fetchone()
+            if not n == ids == keys:
+                self._renumber(tables)
+        self._keys_checked = True
+
+    def _renumber(self, tables: list[str]) -> None:
+        ids = " UNION ".join(f"SELECT {self._text(t, 'customer_id')} AS id FROM {_quote(t)}" for t in tables)
+        self.con.execute(f"CREATE TEMP TABLE kpitools_ids AS SELECT id, row_number() OVER (ORDER BY id) AS k "
+                         f"FROM ({ids}) WHERE id IS NOT NULL")
+        try:
+            for t in tables:
+                self.con.execute(f"UPDATE {_quote(t)} SET {KEY} = i.k FROM kpitools_ids AS i "
+                                 f"WHERE {self._text(t, 'customer_id', _quote(t) + '.')} = i.id")
+        finally:
+            self.con.execute("DROP TABLE kpitools_ids")
+
     # ---------------------------------------------------------------- reading
+    def _text(self, name: str, column: str, prefix: str = "") -> str:
+        """SQL for a stored column as text."""
+        ref = prefix + _quote(column)
+        return ref if self.dtypes[name][column] == _TEXT else f"CAST({ref} AS VARCHAR)"
+
+    def hidden(self, name: str) -> list[str]:
+        """The table's hidden columns: the row number, and the customer key where it has one."""
+        return [ROW, KEY] if "customer_id" in self.dtypes[name] else [ROW]
+
     def exists(self, name: str) -> bool:
         return bool(self.con.execute(
             "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND NOT temporary", [name]).fetchone()[0])
@@ -199,7 +254,7 @@ class Store:
     def distinct(self, name: str, column: str) -> list[Any]:
         """The distinct non-empty values of a column as text (text columns as they are)."""
         if (name, column) not in self._distinct:
-            ref = _quote(column) if self.dtypes[name][column] == _TEXT else f"CAST({_quote(column)} AS VARCHAR)"
+            ref = self._text(name, column)
             rows = self.con.execute(f"SELECT DISTINCT {ref} FROM {_quote(name)} WHERE {ref} IS NOT NULL").fetchall()
             self._distinct[(name, column)] = [r[0] for r in rows]
         return self._distinct[(name, column)]
@@ -211,9 +266,9 @@ class Store:
         return (int(min(found)), int(max(found))) if found else (0, 0)
 
     def arrow(self, name: str, columns: list[str] | None = None) -> Any:
-        """The stored form of a table (timestamps as int64 ns, plus the row number) as Arrow, in
-        input order."""
-        cols = ", ".join(_quote(c) for c in (columns or [*self.columns(name), ROW]))
+        """The stored form of a table (timestamps as int64 ns, plus the hidden columns) as Arrow,
+        in input order."""
+        cols = ", ".join(_quote(c) for c in (columns or [*self.columns(name), *self.hidden(name)]))
         return self.con.execute(f"SELECT {cols} FROM {_quote(name)} ORDER BY {ROW}").to_arrow_table()
 
     def frame(self, name: str) -> pd.DataFrame:
@@ -236,7 +291,8 @@ class Store:
 
     def facts(self) -> dict[str, Any]:
         """What :meth:`read_only` needs besides the database: dtypes and the facts gathered so far."""
-        return {"dtypes": self.dtypes, "filled": self._filled, "bounds": self._bounds, "distinct": self._distinct}
+        return {"dtypes": self.dtypes, "filled": self._filled, "bounds": self._bounds, "distinct": self._distinct,
+                "keys_checked": self._keys_checked}
 
     @classmethod
     def read_only(cls, database: Path, facts: Mapping[str, Any]) -> Store:
@@ -247,6 +303,7 @@ class Store:
         store = cls(read_only=database)
         store.dtypes = dict(facts["dtypes"])
         store._filled, store._bounds, store._distinct = (dict(facts[k]) for k in ("filled", "bounds", "distinct"))
+        store._keys_checked = bool(facts["keys_checked"])
         return store
 
     @classmethod

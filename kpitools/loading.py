@@ -258,6 +258,7 @@ def load(path: str | Path) -> Dataset:
         counts.append((table, rows_in, kept, rows_in - kept))
     if (folder / "dataset.toml").exists():
         files["dataset.toml"] = folder / "dataset.toml"
+    store.customer_keys()  # once here rather than in every engine run
     store.con.execute("CHECKPOINT")
     all_rejects = pd.concat(rejects, ignore_index=True) if rejects else pd.DataFrame(columns=REJECT_COLUMNS)
     all_rejects["row"] = all_rejects["row"].astype("Int64")

@@ -22,7 +22,7 @@ from .dataset import Dataset, Store
 ENV = "KPITOOLS_SNAPSHOT"
 DATABASE = "dataset.duckdb"
 META = "dataset.pickle"
-_FORMAT = 1
+_FORMAT = 2  # 2: the store has customer keys
 
 
 def _fingerprint(folder: Path, files: Iterable[Path]) -> dict[str, tuple[int, int]]:
@@ -60,6 +60,7 @@ def save(ds: Dataset, folder: str | os.PathLike[str]) -> Path:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     store = ds.store
+    store.customer_keys()  # a read-only store cannot renumber them
     con = store.con
     name = con.execute("SELECT current_database()").fetchone()[0]
     target = str(folder / DATABASE).replace("'", "''")

@@ -17,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import kpitools as kt
+import kpitools.dataset as dataset_module
 import kpitools.loading as loading
 from kpitools.dataset import Dataset, Store
 from kpitools.engine import context as engine_context
@@ -113,6 +114,49 @@ def test_a_loaded_dataset_and_the_same_frames_give_identical_kpis():
     frames = Dataset(ds.path, ds.config, tables={k: ds.tables[k] for k in ds.tables}, as_of=ds.as_of)
     assert kpis_to_csv(kt.kpis(frames, "2026-09:2026-10")) == kpis_to_csv(kt.kpis(ds, "2026-09:2026-10"))
     assert repr(frames) == repr(ds)
+
+
+def _key_pairs(store: Store) -> pd.DataFrame:
+    parts = [store.con.execute(f'SELECT CAST(customer_id AS VARCHAR) AS id, __kt_key AS k FROM "{t}"').df()
+             for t in store.dtypes if "customer_id" in store.dtypes[t]]
+    return pd.concat(parts, ignore_index=True)
+
+
+def test_customer_keys_are_one_integer_per_id_across_tables():
+    store = Store(on_disk=False)
+    store.append("customers", pd.DataFrame({"customer_id": pd.Series(["a", "b", "c"], dtype=TEXT)}), rows=[2, 3, 4])
+    store.append("activity", pd.DataFrame({"customer_id": pd.Series(["b", None, "a", "z"], dtype=TEXT)}),
+                 rows=[2, 3, 4, 5])
+    store.append("sessions", pd.DataFrame({"customer_id": [7, 7]}), rows=[2, 3])  # numbers key as their text
+    store.append("costs", pd.DataFrame({"amount": [1.0]}), rows=[2])
+    store.customer_keys()
+    pairs = _key_pairs(store)
+    assert pairs.loc[pairs["id"].isna(), "k"].isna().all()               # no id, no key
+    known = pairs.dropna(subset=["id"]).drop_duplicates()
+    assert set(known["id"]) == {"a", "b", "c", "z", "7"}
+    assert known["id"].is_unique and known["k"].is_unique and known["k"].notna().all()
+    assert store.hidden("costs") == ["__kt_row"] and "__kt_key" in store.arrow("activity").column_names
+    assert store.columns("activity") == ["customer_id"]                 # hidden from the tables' users
+
+
+def test_colliding_customer_keys_are_renumbered_and_give_the_same_kpis(monkeypatch):
+    ds = kt.load(ROOT / "data" / "sample")
+    expected = kpis_to_csv(kt.kpis(ds, "2026-09:2026-10"))
+    monkeypatch.setattr(dataset_module, "_key_sql", lambda text: "CAST(42 AS UBIGINT)")  # every id collides
+    frames = Dataset(ds.path, ds.config, tables={k: ds.tables[k] for k in ds.tables}, as_of=ds.as_of)
+    store = frames.store
+    assert _key_pairs(store)["k"].dropna().eq(42).all()
+    store.customer_keys()
+    known = _key_pairs(store).dropna(subset=["id"]).drop_duplicates()
+    assert known["id"].is_unique and known["k"].is_unique
+    ids = set().union(*(ds.tables[t]["customer_id"].dropna() for t in ds.tables if "customer_id" in ds.tables[t]))
+    assert set(known["id"]) == ids
+    assert kpis_to_csv(kt.kpis(frames, "2026-09:2026-10")) == expected
+    # rows added after a renumbering get hash keys again; the next check renumbers once more
+    store.append("activity", ds.tables["activity"].head(3), rows=[10**9, 10**9 + 1, 10**9 + 2])
+    store.customer_keys()
+    known = _key_pairs(store).dropna(subset=["id"]).drop_duplicates()
+    assert known["id"].is_unique and known["k"].is_unique
 
 
 def test_business_hours_by_buckets_and_by_asof_join_agree(monkeypatch):

@@ -7,7 +7,8 @@ since 1970-01 (``_mon``, the key :class:`~kpitools.periods.Period` carries). Loc
 dataset timezone's UTC offsets as pandas knows them (:func:`~kpitools.timeparse.utc_offsets`),
 so the engine buckets exactly as the loader parses; business hours come from
 :class:`~kpitools.business_hours.BusinessClock`'s open intervals. After that the Ibis expressions
-only compare and subtract integers, so they are exact and backend-independent, and every
+only compare and subtract integers (customers too: ``customer_id`` in the narrow tables is the
+store's integer key of the id), so they are exact and backend-independent, and every
 aggregate the engine pulls back is an integer count; floating-point sums are exact
 (``math.fsum`` or integer arithmetic) over distinct values in numpy, so results do not depend on
 DuckDB's thread scheduling and identical input gives identical bytes.
@@ -27,7 +28,7 @@ import pandas as pd
 import pyarrow as pa
 
 from ..catalog import get as get_kpi
-from ..dataset import Dataset
+from ..dataset import KEY, Dataset
 from ..periods import Period, parse_periods
 from ..timeparse import utc_offsets
 from .backend import Backend, ibis_module
@@ -72,6 +73,7 @@ class Context:
         self.tz = ds.timezone
         self.as_of = ds.as_of.tz_convert(self.tz)
         self.periods: list[Period] = [] if period is None else parse_periods(period, self.tz, self.as_of)
+        ds.store.customer_keys()
         self._own_backend = backend is None
         self.backend = backend or Backend.on_store(ds.store)
         self.as_of_us = int(self.as_of.value // 1000)
@@ -139,6 +141,12 @@ class Context:
         """SQL for a column as text (the loader keeps text as text; other types are cast)."""
         ref = f"{alias}{q(column)}"
         return ref if self.ds.store.dtypes[table][column] == TEXT else f"CAST({ref} AS VARCHAR)"
+
+    def _customer(self, table: str, alias: str = "") -> str:
+        """SQL for the row's customer key (the store's integer per customer id; null without one)."""
+        if not self._has(table, "customer_id"):
+            return "CAST(NULL AS UBIGINT)"
+        return f"{alias}{q(KEY)}"
 
     def _sql_table(self, key: tuple[str, str], query: str, cache: bool) -> Any:
         table = self.backend.sql(query)
@@ -302,13 +310,13 @@ class Context:
         n = self.backend.con.con.execute(f"SELECT count(*) FROM {base} WHERE is_spam").fetchone()[0]
         if not n:
             return None
-        return f"SELECT {self._text('customers', 'customer_id')} AS id FROM {base} WHERE is_spam"
+        return f"SELECT {self._customer('customers')} AS id FROM {base} WHERE is_spam"
 
     def _not_spam(self, table: str, alias: str = "") -> str:
         """SQL condition: the row's customer is not a spam customer (an empty one never is)."""
         if self._spam_sql is None or not self._has(table, "customer_id"):
             return "TRUE"
-        cid = self._text(table, "customer_id", alias)
+        cid = self._customer(table, alias)
         return f"({cid} IS NULL OR {cid} NOT IN ({self._spam_sql}))"
 
     # ---------------------------------------------------------------- tables
@@ -401,8 +409,7 @@ class Context:
         contacts, reopened = col("contacts", "1"), col("reopened", "0")
         handle = f"CAST({q('handle_seconds')} AS DOUBLE)" if self._has("tickets", "handle_seconds") \
             else "CAST(NULL AS DOUBLE)"
-        customer = self._text("tickets", "customer_id") if self._has("tickets", "customer_id") \
-            else "CAST(NULL AS VARCHAR)"
+        customer = self._customer("tickets")
         rows = f"""
             SELECT {self._text('tickets', by, 't.')} AS seg, {self._text('tickets', 'channel', 't.')} AS chan,
                    created_at, {stamp('first_response_at')} AS fr_ns, {stamp('resolved_at')} AS res_ns,
@@ -455,7 +462,7 @@ class Context:
         if spam_tickets:
             keep.append(f"(s.ticket_id IS NULL OR {self._text('surveys', 'ticket_id', 's.')} NOT IN "
                         f"(SELECT {self._text('tickets', 'ticket_id')} FROM {tickets} "
-                        f"WHERE {self._text('tickets', 'customer_id')} IN ({self._spam_sql})))")
+                        f"WHERE {self._customer('tickets')} IN ({self._spam_sql})))")
         own = self._text("surveys", by, "s.") if self._has("surveys", by) else "CAST(NULL AS VARCHAR)"
         ticket_id = self._text("surveys", "ticket_id", "s.") if self._has("surveys", "ticket_id") \
             else "CAST(NULL AS VARCHAR)"
@@ -493,7 +500,7 @@ class Context:
                  if self._has("customers", "churned_at") else "CAST(NULL AS BIGINT)")
         spam = "NOT coalesce(is_spam, FALSE)" if self._has("customers", "is_spam") else "TRUE"
         query = f"""
-            SELECT {self._text('customers', 'customer_id')} AS customer_id, {signup} AS signup_us,
+            SELECT {self._customer('customers')} AS customer_id, {signup} AS signup_us,
                    {self._day(signup, 'signup_at')} AS signup_day, {self._mon(signup, 'signup_at')} AS signup_mon, {churn} AS churn_us
             FROM {self._base('customers')} WHERE {spam}"""
         return self._sql_table(("customers", ""), query, cache=True)
@@ -518,7 +525,7 @@ class Context:
             is_act = "FALSE"
         query = f"""
             SELECT customer_id, ts_us, ts_day, {month_of_day('ts_day')} AS ts_mon, is_activation FROM (
-                SELECT {self._text('activity', 'customer_id', 'a.')} AS customer_id, {ts} AS ts_us,
+                SELECT {self._customer('activity', 'a.')} AS customer_id, {ts} AS ts_us,
                        {day} AS ts_day, {is_act} AS is_activation
                 FROM {self._base('activity')} AS a WHERE {' AND '.join(keep)})"""
         return self._sql_table(("activity", ""), query, cache=False)
@@ -553,8 +560,7 @@ class Context:
         def flag(column: str) -> str:
             return f"coalesce(s.{q(column)}, FALSE)" if self._has("sessions", column) else "FALSE"
 
-        customer = self._text("sessions", "customer_id", "s.") if self._has("sessions", "customer_id") \
-            else "CAST(NULL AS VARCHAR)"
+        customer = self._customer("sessions", "s.")
         select = f"""
             SELECT {customer} AS customer_id, {self._us('s.started_at')} AS started_us,
                    {started_mon} AS started_mon, {flag('converted')} AS converted,
