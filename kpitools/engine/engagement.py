@@ -27,14 +27,18 @@ def _active(ctx: Context) -> pd.DataFrame:
     cd = ctx.customer_days()
     first = int(ctx.period_frame()["first_day"].min())
     w = cd.filter(cd.ts_day >= first - (WEEK_DAYS - 1))
-    nxt = w.ts_day.lead().over(ibis.window(group_by=w.customer_id, order_by=w.ts_day))
-    w = w.mutate(s=w.ts_day, e=ibis.least(w.ts_day + (WEEK_DAYS - 1), nxt.coalesce(2**31 - 1) - 1))
+    by_customer = ibis.window(group_by=w.customer_id, order_by=w.ts_day)
+    nxt, prv = w.ts_day.lead().over(by_customer), w.ts_day.lag().over(by_customer)
+    w = w.mutate(s=w.ts_day, e=ibis.least(w.ts_day + (WEEK_DAYS - 1), nxt.coalesce(2**31 - 1) - 1),
+                 prv=prv.coalesce(-(2**31)))
     jw = w.join(p, (w.s <= p.last_day) & (w.e >= p.first_day))
     overlap = ibis.least(jw.e, jw.last_day) - ibis.greatest(jw.s, jw.first_day) + 1
-    # a customer-day inside the period overlaps it too: one pass counts the days and the windows
+    # a customer-day inside the period overlaps it too: one pass counts the days and the windows,
+    # and a customer's first day in the period (none before it) counts the customer
     inside = jw.s >= jw.first_day
     out = ctx.execute(jw.group_by("mon").aggregate(
-        mau=jw.customer_id.nunique(where=inside), dau_sum=jw.count(where=inside), wau_sum=overlap.sum()))
+        mau=jw.count(where=inside & (jw.prv < jw.first_day)), dau_sum=jw.count(where=inside),
+        wau_sum=overlap.sum()))
     return ctx.by_month(out, ["mau", "dau_sum", "wau_sum"])
 
 
