@@ -451,44 +451,30 @@ class Context:
         ``responded_mon``."""
         if ("surveys", by) in self._tables:
             return self._tables[("surveys", by)]
-        base = self._base("surveys")
-        responded_mon = self._mon(self._us("responded_at"), "responded_at")
-        keep = [f"responded_at <= {self.as_of_ns_int}", self._not_spam("surveys", "s.")]
+        responded_mon = self._mon(self._us("s.responded_at"), "s.responded_at")
+        keep = [f"s.responded_at <= {self.as_of_ns_int}", self._not_spam("surveys", "s.")]
         if self.periods:
             keep.append(self._in_periods("s.responded_at"))
-        tickets = self._base("tickets") if "tickets" in self.ds.tables else None
-        spam_tickets = self._spam_sql is not None and tickets is not None and self._has("surveys", "ticket_id") \
-            and self._has("tickets", "customer_id")
-        if spam_tickets:
-            keep.append(f"(s.ticket_id IS NULL OR {self._text('surveys', 'ticket_id', 's.')} NOT IN "
-                        f"(SELECT {self._text('tickets', 'ticket_id')} FROM {tickets} "
-                        f"WHERE {self._customer('tickets')} IN ({self._spam_sql})))")
         own = self._text("surveys", by, "s.") if self._has("surveys", by) else "CAST(NULL AS VARCHAR)"
-        ticket_id = self._text("surveys", "ticket_id", "s.") if self._has("surveys", "ticket_id") \
-            else "CAST(NULL AS VARCHAR)"
-        rows = f"""
-            SELECT {own} AS own, {ticket_id} AS ticket_id, s.survey, CAST(s.score AS BIGINT) AS score,
-                   {responded_mon} AS responded_mon
-            FROM {base} AS s WHERE {' AND '.join(keep)}"""
-        raw = self._sql_table(("surveys_raw", by), rows, cache=True)
-        fill = self.backend.con.con.execute(
-            f"SELECT count(*) FROM {raw.get_name()} WHERE own IS NULL AND ticket_id IS NOT NULL").fetchone()[0]
-        if not fill:
-            table = raw.rename(g="own").drop("ticket_id")
-        else:
-            # the ticket's value fills in (spam tickets' surveys are already gone: no spam filter)
-            column = "channel" if by == "channel" else by
-            if tickets is None or not self._has("tickets", column):
-                raise KeyError(f"by={column!r} is not a column of the surveys or tickets table")
-            lookup = self.backend.sql(
-                f"SELECT {self._text('tickets', 'ticket_id')} AS tid, {self._text('tickets', column)} AS tv "
-                f"FROM {tickets} WHERE {self._text('tickets', 'ticket_id')} IN "
-                f"(SELECT ticket_id FROM {raw.get_name()} WHERE own IS NULL)")
-            joined = raw.left_join(lookup, raw.ticket_id == lookup.tid)
-            table = joined.select(g=joined.own.coalesce(joined.tv), survey=joined.survey,
-                                  score=joined.score, responded_mon=joined.responded_mon)
-        self._tables[("surveys", by)] = table
-        return table
+        from_ = f"{self._base('surveys')} AS s"
+        linked = self._has("surveys", "ticket_id")
+        fill = linked and "tickets" in self.ds.tables and self._has("tickets", by)
+        if fill or (linked and "tickets" in self.ds.tables and self._has("tickets", "customer_id")):
+            # one join to the survey's ticket fills in its segment and drops spam customers' tickets
+            from_ += (f" LEFT JOIN {self._base('tickets')} AS t ON "
+                      f"{self._text('surveys', 'ticket_id', 's.')} = {self._text('tickets', 'ticket_id', 't.')}")
+            keep.append(self._not_spam("tickets", "t."))
+        g = f"coalesce({own}, {self._text('tickets', by, 't.')})" if fill else own
+        query = f"""
+            SELECT {g} AS g, s.survey, CAST(s.score AS BIGINT) AS score, {responded_mon} AS responded_mon
+            FROM {from_} WHERE {' AND '.join(keep)}"""
+        if linked and not fill:
+            unfilled = self.backend.con.con.execute(
+                f"SELECT count(*) FROM {from_} WHERE {' AND '.join(keep)} AND {own} IS NULL "
+                f"AND s.ticket_id IS NOT NULL").fetchone()[0]
+            if unfilled:
+                raise KeyError(f"by={by!r} is not a column of the surveys or tickets table")
+        return self._sql_table(("surveys", by), query, cache=False)
 
     def customers(self) -> Any:
         """Non-spam customers: ``customer_id``, ``signup_us``, ``signup_day``, ``signup_mon``,
