@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
@@ -23,6 +24,8 @@ from kpitools.dataset import Dataset, Store
 from kpitools.engine import context as engine_context
 from kpitools.engine import kpis_to_csv
 from kpitools.timeparse import utc_offsets
+
+from tests.factories import make_dataset, tickets
 
 ROOT = Path(__file__).resolve().parent.parent
 TEXT = pd.StringDtype("pyarrow")
@@ -179,6 +182,33 @@ def test_utc_offsets_match_pandas(zone, start, seed):
     local = t + offsets[np.searchsorted(bounds, t, side="right")]
     expected = pd.DatetimeIndex(t.view("datetime64[ns]")).tz_localize("UTC").tz_convert(zone)
     np.testing.assert_array_equal(local, expected.tz_localize(None).asi8)
+
+
+@settings(max_examples=20, deadline=None)
+@given(zone=st.sampled_from(["Europe/Berlin", "America/Santiago", "America/Havana", "Australia/Lord_Howe",
+                             "Asia/Kolkata", "Pacific/Apia", "UTC"]),
+       start=st.integers(0, 1_700_000_000), seed=st.integers(0, 2**32 - 1))
+def test_engine_local_months_and_days_match_pandas(zone, start, seed):
+    # Santiago and Havana change their clocks at midnight, so some months start in a skipped or
+    # repeated hour; Apia skipped a whole day in 2011; Lord Howe shifts by 30 minutes
+    lo, hi = pd.Timestamp(start, unit="s", tz="UTC"), pd.Timestamp(start + 4 * 365 * 86_400, unit="s", tz="UTC")
+    ds = make_dataset(tickets=tickets(2, created=[lo.tz_convert(zone), hi.tz_convert(zone)]), timezone=zone,
+                      as_of=hi.tz_convert(zone))
+    with engine_context.Context(ds, None) as ctx:
+        edges = np.concatenate([ctx._month_steps[0], ctx._offsets[0]])
+        t = np.concatenate([np.random.default_rng(seed).integers(lo.value, hi.value, 2_000), edges - 1, edges,
+                            edges + 1, [lo.value, hi.value]])
+        t = t[(t >= lo.value) & (t <= hi.value)]
+        t = t - t % 1000  # stored instants are whole microseconds
+        con = duckdb.connect()
+        con.register("x", pd.DataFrame({"ns": t}))
+        us = ctx._us("ns")
+        got = con.execute(f"SELECT {ctx._mon(us, 'ns')} AS m, {ctx._mon(us)} AS m_us, {ctx._day(us, 'ns')} AS d "
+                          "FROM x").df()
+    local = pd.DatetimeIndex(t.view("datetime64[ns]")).tz_localize("UTC").tz_convert(zone).tz_localize(None).values
+    np.testing.assert_array_equal(got["m"], local.astype("datetime64[M]").view("i8"))
+    np.testing.assert_array_equal(got["m_us"], got["m"])
+    np.testing.assert_array_equal(got["d"], local.astype("datetime64[D]").view("i8"))
 
 
 def test_usage_scales_the_activity_and_nothing_else(tmp_path):

@@ -50,9 +50,22 @@ def floor_div(x: str, d: int) -> str:
     return f"(({x}) // {d} - CAST(({x}) % {d} < 0 AS BIGINT))"
 
 
-def month_of_day(day: str) -> str:
-    """SQL for the month number (since 1970-01) of a day number (since 1970-01-01)."""
-    return f"datediff('month', DATE '1970-01-01', DATE '1970-01-01' + CAST({day} AS INTEGER))"
+def steps(x: str, bounds: Any, values: Any) -> str:
+    """SQL for a step function of ``x``: ``values[0]`` below ``bounds[0]``, ``values[i]`` from
+    ``bounds[i - 1]`` on (``bounds`` ascending, one value more than bounds).
+
+    A balanced tree of CASEs, so a row takes about log2(len(bounds)) comparisons.
+
+    Examples
+    --------
+    >>> steps("x", [10, 20], [1, 2, 3])
+    'CASE WHEN x < 20 THEN CASE WHEN x < 10 THEN 1 ELSE 2 END ELSE 3 END'
+    """
+    if len(bounds) == 0:
+        return str(int(values[0]))
+    mid = len(bounds) // 2
+    return (f"CASE WHEN {x} < {int(bounds[mid])} THEN {steps(x, bounds[:mid], values[:mid + 1])} "
+            f"ELSE {steps(x, bounds[mid + 1:], values[mid + 1:])} END")
 
 
 class Context:
@@ -184,11 +197,38 @@ class Context:
 
     # ---------------------------------------------------------------- time (SPEC A2, A8)
     @cached_property
-    def _offsets(self) -> tuple[np.ndarray, np.ndarray]:
+    def _span(self) -> tuple[int, int]:
+        """The instants (ns) local time is needed between: every stored one, as_of, the periods."""
         lo, hi = self.ds.store.span()
         lo = min(lo, self.as_of_ns_int, *(p.start.value for p in self.periods))
         hi = max(hi, self.as_of_ns_int, *(p.end.value for p in self.periods))
-        return utc_offsets(self.tz, lo, hi)
+        return lo, hi
+
+    @cached_property
+    def _offsets(self) -> tuple[np.ndarray, np.ndarray]:
+        return utc_offsets(self.tz, *self._span)
+
+    @cached_property
+    def _month_steps(self) -> tuple[np.ndarray, np.ndarray]:
+        """The instants (ns) at which the local month changes over the span, and the month
+        number in force before the first and from each on: a month is then a step lookup on the
+        instant (cheaper than deriving it from the local date). An offset change moving the wall
+        clock across a month start (back or forth) is a step like any other."""
+        bounds, offsets = self._offsets
+        lo, hi = self._span
+        starts = np.r_[min([lo, *bounds[:1].tolist()]), bounds]
+        ends = np.r_[bounds, max([hi, *bounds[-1:].tolist()]) + 1]
+        points, months = [], []
+        for start, end, offset in zip(starts.tolist(), ends.tolist(), offsets.tolist()):
+            month = int(np.datetime64(start + offset, "ns").astype("datetime64[M]").view("i8"))
+            points.append(start)
+            months.append(month)
+            while (wall := int(np.datetime64(month + 1, "M").astype("datetime64[ns]").view("i8"))) < end + offset:
+                month += 1
+                points.append(wall - offset)
+                months.append(month)
+        keep = np.r_[True, np.diff(months) != 0]
+        return np.asarray(points, np.int64)[keep][1:], np.asarray(months, np.int64)[keep]
 
     def _us(self, ns: str) -> str:
         return floor_div(ns, 1000)
@@ -202,14 +242,16 @@ class Context:
             return f"({us} + {int(offsets_us[0])})"
         if ns is None:  # instants are whole µs: t < bound exactly when t_us < ceil(bound / 1000)
             ns, bounds = us, -(-bounds // 1000)
-        cases = " ".join(f"WHEN {ns} < {int(b)} THEN {int(o)}" for b, o in zip(bounds, offsets_us))
-        return f"({us} + CASE {cases} ELSE {int(offsets_us[-1])} END)"
+        return f"({us} + {steps(ns, bounds, offsets_us)})"
 
     def _day(self, us: str, ns: str | None = None) -> str:
         return floor_div(self._local_us(us, ns), DAY_US)
 
     def _mon(self, us: str, ns: str | None = None) -> str:
-        return month_of_day(self._day(us, ns))
+        points, months = self._month_steps
+        if ns is None:
+            ns, points = us, -(-points // 1000)
+        return steps(ns, points, months)
 
     def _local_range(self, ns: str, lo: pd.Timestamp, hi: pd.Timestamp | None) -> str:
         """SQL condition: the local wall time of the instant ``ns`` is in ``[lo, hi)`` (naive).
@@ -510,10 +552,9 @@ class Context:
         else:
             is_act = "FALSE"
         query = f"""
-            SELECT customer_id, ts_us, ts_day, {month_of_day('ts_day')} AS ts_mon, is_activation FROM (
-                SELECT {self._customer('activity', 'a.')} AS customer_id, {ts} AS ts_us,
-                       {day} AS ts_day, {is_act} AS is_activation
-                FROM {self._base('activity')} AS a WHERE {' AND '.join(keep)})"""
+            SELECT {self._customer('activity', 'a.')} AS customer_id, {ts} AS ts_us, {day} AS ts_day,
+                   {self._mon(ts, 'a.ts')} AS ts_mon, {is_act} AS is_activation
+            FROM {self._base('activity')} AS a WHERE {' AND '.join(keep)}"""
         return self._sql_table(("activity", ""), query, cache=False)
 
     def customer_days(self) -> Any:
