@@ -46,7 +46,8 @@ def prepare(dataset: Path, db: Path) -> None:
     con.execute(f"ATTACH '{tmp}' AS b")
     for name in TABLES:
         if name in ds.tables:
-            con.execute(f'CREATE TABLE b."{name}" AS SELECT * EXCLUDE (__kt_row) FROM "{name}"')
+            hidden = ", ".join(ds.store.hidden(name))  # kpitools' own columns: the tables as users give them
+            con.execute(f'CREATE TABLE b."{name}" AS SELECT * EXCLUDE ({hidden}) FROM "{name}"')
     con.execute("DETACH b")
     tmp.rename(db)
 
