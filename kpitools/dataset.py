@@ -24,11 +24,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .config import DatasetConfig
+from .validate import TEXT
 
 ROW = "__kt_row"  # the input row number of each stored row (its spreadsheet row for loaded files)
 KEY = "__kt_key"  # an integer per customer id, on tables with a customer_id (see Store.customer_keys)
 MEMORY_LIMIT = "768MB"  # DuckDB's buffer pool; beyond it the store spills to its folder
-_TEXT = pd.StringDtype("pyarrow")
 
 
 _PREFIX = "kpitools-store-"
@@ -151,7 +151,7 @@ class Store:
         key = ""
         if "customer_id" in dtypes:
             self._keys_checked = False
-            text = self._text(name, "customer_id")
+            text = self.text(name, "customer_id")
             key = f", CASE WHEN {text} IS NOT NULL THEN {_key_sql(text)} END AS {KEY}"
         self.con.register("kpitools_chunk", pa.table(columns))
         try:
@@ -180,7 +180,7 @@ class Store:
             return
         tables = [t for t in self.dtypes if "customer_id" in self.dtypes[t]]
         if tables:
-            pairs = " UNION ALL ".join(f"SELECT {self._text(t, 'customer_id')} AS id, {KEY} AS k FROM {_quote(t)}"
+            pairs = " UNION ALL ".join(f"SELECT {self.text(t, 'customer_id')} AS id, {KEY} AS k FROM {_quote(t)}"
                                        for t in tables)
             n, ids, keys = self.con.execute(
                 f"SELECT count(*), count(DISTINCT id), count(DISTINCT k) FROM "
@@ -190,21 +190,21 @@ class Store:
         self._keys_checked = True
 
     def _renumber(self, tables: list[str]) -> None:
-        ids = " UNION ".join(f"SELECT {self._text(t, 'customer_id')} AS id FROM {_quote(t)}" for t in tables)
+        ids = " UNION ".join(f"SELECT {self.text(t, 'customer_id')} AS id FROM {_quote(t)}" for t in tables)
         self.con.execute(f"CREATE TEMP TABLE kpitools_ids AS SELECT id, row_number() OVER (ORDER BY id) AS k "
                          f"FROM ({ids}) WHERE id IS NOT NULL")
         try:
             for t in tables:
                 self.con.execute(f"UPDATE {_quote(t)} SET {KEY} = i.k FROM kpitools_ids AS i "
-                                 f"WHERE {self._text(t, 'customer_id', _quote(t) + '.')} = i.id")
+                                 f"WHERE {self.text(t, 'customer_id', _quote(t) + '.')} = i.id")
         finally:
             self.con.execute("DROP TABLE kpitools_ids")
 
     # ---------------------------------------------------------------- reading
-    def _text(self, name: str, column: str, prefix: str = "") -> str:
-        """SQL for a stored column as text."""
+    def text(self, name: str, column: str, prefix: str = "") -> str:
+        """SQL for a stored column as text (text columns as they are, other types cast)."""
         ref = prefix + _quote(column)
-        return ref if self.dtypes[name][column] == _TEXT else f"CAST({ref} AS VARCHAR)"
+        return ref if self.dtypes[name][column] == TEXT else f"CAST({ref} AS VARCHAR)"
 
     def hidden(self, name: str) -> list[str]:
         """The table's hidden columns: the row number, and the customer key where it has one."""
@@ -254,7 +254,7 @@ class Store:
     def distinct(self, name: str, column: str) -> list[Any]:
         """The distinct non-empty values of a column as text (text columns as they are)."""
         if (name, column) not in self._distinct:
-            ref = self._text(name, column)
+            ref = self.text(name, column)
             rows = self.con.execute(f"SELECT DISTINCT {ref} FROM {_quote(name)} WHERE {ref} IS NOT NULL").fetchall()
             self._distinct[(name, column)] = [r[0] for r in rows]
         return self._distinct[(name, column)]
@@ -283,7 +283,7 @@ class Store:
                 if isinstance(dtype, pd.DatetimeTZDtype):
                     idx = idx.tz_localize("UTC").tz_convert(dtype.tz)
                 out[col] = pd.Series(idx, copy=False)
-            elif dtype == _TEXT:
+            elif dtype == TEXT:
                 out[col] = pd.Series(pd.arrays.ArrowStringArray(arr.cast(pa.large_string())), copy=False)
             else:
                 out[col] = arr.to_pandas().astype(dtype, copy=False)
@@ -455,18 +455,23 @@ class Dataset:
 
     @property
     def channel_groups(self) -> dict[str, list[str]]:
-        """``voice`` and ``text`` resolved against the channels (given voice only: text = the rest)."""
-        chans = self.channels
-        voice = [c for c in chans if c in self.config.voice_channels]
-        if self.config.text_channels is None:
-            text = [c for c in chans if c not in voice]
-        else:
-            text = [c for c in chans if c in self.config.text_channels]
-        return {"voice": voice, "text": text}
+        """``voice`` and ``text`` resolved against the channels (see :func:`group_channels`)."""
+        return group_channels(self.channels, self.config)
 
     def __repr__(self) -> str:
         parts = ", ".join(f"{k}={self.rows(k):,}" for k in self.tables)
         return f"Dataset({str(self.path)!r}, {parts}, as_of={self.as_of.isoformat()})"
+
+
+def group_channels(channels: list[str], config: DatasetConfig) -> dict[str, list[str]]:
+    """``voice`` and ``text`` of dataset.toml resolved against ``channels`` (given voice only:
+    text = the rest)."""
+    voice = [c for c in channels if c in config.voice_channels]
+    if config.text_channels is None:
+        text = [c for c in channels if c not in voice]
+    else:
+        text = [c for c in channels if c in config.text_channels]
+    return {"voice": voice, "text": text}
 
 
 def stored_channels(store: Store, names: tuple[str, ...]) -> list[str]:

@@ -28,7 +28,7 @@ import pandas as pd
 import pyarrow as pa
 
 from ..catalog import get as get_kpi
-from ..dataset import KEY, Dataset
+from ..dataset import KEY, Dataset, group_channels
 from ..periods import Period, parse_periods
 from ..timeparse import utc_offsets
 from .backend import Backend, ibis_module
@@ -37,7 +37,6 @@ HOUR_US = 3_600_000_000
 DAY_US = 24 * HOUR_US
 FOLLOW_H = 72  # self-service: a ticket within 72 h of the session counts as a follow-up (SPEC A11)
 MAX_CLOCK_BUCKETS = 20_000_000  # beyond this the business clock is an ASOF join on its intervals
-TEXT = pd.StringDtype("pyarrow")  # how the loader stores text
 
 
 def q(name: str) -> str:
@@ -151,9 +150,8 @@ class Context:
         return self.backend.base(self.ds.store, table)
 
     def _text(self, table: str, column: str, alias: str = "") -> str:
-        """SQL for a column as text (the loader keeps text as text; other types are cast)."""
-        ref = f"{alias}{q(column)}"
-        return ref if self.ds.store.dtypes[table][column] == TEXT else f"CAST({ref} AS VARCHAR)"
+        """SQL for a column as text (see :meth:`~kpitools.dataset.Store.text`)."""
+        return self.ds.store.text(table, column, alias)
 
     def _customer(self, table: str, alias: str = "") -> str:
         """SQL for the row's customer key (the store's integer per customer id; null without one)."""
@@ -383,11 +381,7 @@ class Context:
     @cached_property
     def channel_groups(self) -> dict[str, list[str]]:
         """``voice`` and ``text`` resolved against the channels (as ``Dataset.channel_groups``)."""
-        cfg = self.ds.config
-        voice = [c for c in self.channels if c in cfg.voice_channels]
-        text = [c for c in self.channels if (c not in voice if cfg.text_channels is None
-                                             else c in cfg.text_channels)]
-        return {"voice": voice, "text": text}
+        return group_channels(self.channels, self.ds.config)
 
     def _window(self) -> tuple[int, int, int]:
         """Earliest period start, latest period end and earliest ``t_end`` (µs)."""
@@ -424,7 +418,7 @@ class Context:
         base = self._base("tickets")
         as_of = self.as_of_ns_int
         codes_g = self._codes(by)
-        codes_ch = codes_g if by == "channel" else self._codes("channel")
+        codes_ch = None if by == "channel" else self._codes("channel")  # else ch is g
         self.channel_codes[by] = {v: i for i, v in enumerate(self._segments["channel"][:-1])}
 
         def stamp(column: str) -> str:  # an instant (ns) blanked after as_of
@@ -461,14 +455,16 @@ class Context:
             WHERE created_at <= {as_of} AND {self._not_spam('tickets', 't.')}"""
         rows = f"SELECT *, {in_period} AS in_period FROM ({rows}) WHERE {wanted}"
         select = f"""
-            SELECT cg.code AS g, cc.code AS ch, {self._us('r.created_at')} AS created_us, r.created_mon,
+            SELECT cg.code AS g, {'cg' if codes_ch is None else 'cc'}.code AS ch, {self._us('r.created_at')} AS created_us,
+                   r.created_mon,
                    {self._us('r.fr_ns')} AS fr_us, {self._us('r.res_ns')} AS res_us, r.abandoned,
                    r.contacts = 1 AND r.reopened = 0 AS first_contact, r.reopened > 0 AS was_reopened,
                    r.handle_s, r.customer_id"""
         joins = f"""
             FROM ({rows}) AS r
-            LEFT JOIN {codes_g} AS cg ON r.seg = cg.v
-            LEFT JOIN {codes_ch} AS cc ON r.chan = cc.v"""
+            LEFT JOIN {codes_g} AS cg ON r.seg = cg.v"""
+        if codes_ch is not None:
+            joins += f" LEFT JOIN {codes_ch} AS cc ON r.chan = cc.v"
         if self.ds.config.business_hours is not None:
             select, joins = self._with_bh(select, joins)
         return self._sql_table(("tickets", by), select + joins, cache=True)
@@ -500,8 +496,8 @@ class Context:
         own = self._text("surveys", by, "s.") if self._has("surveys", by) else "CAST(NULL AS VARCHAR)"
         from_ = f"{self._base('surveys')} AS s"
         linked = self._has("surveys", "ticket_id")
-        fill = linked and "tickets" in self.ds.tables and self._has("tickets", by)
-        if fill or (linked and "tickets" in self.ds.tables and self._has("tickets", "customer_id")):
+        fill = linked and self._has("tickets", by)
+        if fill or (linked and self._has("tickets", "customer_id")):
             # one join to the survey's ticket fills in its segment and drops spam customers' tickets
             from_ += (f" LEFT JOIN {self._base('tickets')} AS t ON "
                       f"{self._text('surveys', 'ticket_id', 's.')} = {self._text('tickets', 'ticket_id', 't.')}")

@@ -18,9 +18,9 @@ from ..business_hours import wall_to_utc_ns
 from ..config import BusinessHours, DatasetConfig, parse_as_of
 from ..dataset import Dataset
 from ..schema import DEFAULT_SCALES, TABLES
+from ..validate import TEXT
 
 _DEFAULTS = {"contacts": 1, "reopened": 0}
-TEXT = pd.StringDtype("pyarrow")  # as the loader stores text
 
 
 def _timestamps(values: pd.Series, tz: str) -> pd.Series:
