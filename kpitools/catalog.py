@@ -75,10 +75,11 @@ KPIS: tuple[Kpi, ...] = (
         needs=_TTR),
     Kpi("fcr_pct", "operational", "First contact resolution", "%", "higher", "tickets",
         "Among non-abandoned tickets created in the period and resolved by as_of, the share resolved "
-        "with one contact and never reopened. Wilson CI.", "speed", needs=_TTR),
+        "with one contact and never reopened. Wilson CI.", "speed",
+        needs=_TTR + ("tickets.contacts", "tickets.reopened")),
     Kpi("reopen_pct", "operational", "Reopened", "%", "lower", "tickets",
         "Among non-abandoned tickets created in the period and resolved by as_of, the share reopened "
-        "at least once. Wilson CI.", "speed", needs=_TTR),
+        "at least once. Wilson CI.", "speed", needs=_TTR + ("tickets.reopened",)),
     Kpi("sla_frt_pct", "operational", "First-response SLA met", "%", "higher", "tickets,targets",
         "Share of non-abandoned tickets meeting their channel's frt_h threshold: answered within it = "
         "met; answered late or unanswered past it = missed; unanswered and not yet past it = left "
@@ -91,7 +92,7 @@ KPIS: tuple[Kpi, ...] = (
         "speed", needs=_TTR),
     Kpi("abandonment_pct", "operational", "Abandonment", "%", "lower", "tickets",
         "Abandoned tickets / tickets created in the period, per channel and channel group (voice, "
-        "text). Wilson CI.", "speed", scope="groups"),
+        "text). Wilson CI.", "speed", scope="groups", needs=("tickets.abandoned",)),
     Kpi("csat_pct", "perceptual", "CSAT (top two)", "%", "higher", "surveys",
         "Share of csat responses in the period scoring in the top two of the scale (4–5 of 1–5). "
         "Wilson CI.", "satisfaction"),
@@ -107,9 +108,11 @@ KPIS: tuple[Kpi, ...] = (
         "satisfaction"),
     Kpi("crr_pct", "outcome", "Customer retention rate", "%", "higher", "customers",
         "(E − N) / S × 100: the share of customers active at the period start still active at its "
-        "end (min(period end, as_of)). Wilson CI.", "retention", scope="all"),
+        "end (min(period end, as_of)). Wilson CI.", "retention", scope="all",
+        needs=("customers.churned_at",)),
     Kpi("churn_pct", "outcome", "Customer churn rate", "%", "lower", "customers",
-        "100 − crr_pct; its CI is 100 minus CRR's.", "retention", scope="all"),
+        "100 − crr_pct; its CI is 100 minus CRR's.", "retention", scope="all",
+        needs=("customers.churned_at",)),
     Kpi("tickets_per_customer", "outcome", "Tickets per customer", "tickets/customer", "lower",
         "tickets,customers", "Tickets created in the period (abandoned included) / ((S + E) / 2), the "
         "mean number of active customers.", "retention"),
@@ -136,20 +139,21 @@ KPIS: tuple[Kpi, ...] = (
     Kpi("stickiness_pct", "outcome", "Stickiness", "%", "higher", "activity",
         "dau_mean / mau × 100.", "engagement", scope="all"),
     Kpi("conversion_pct", "outcome", "Session conversion", "%", "higher", "sessions",
-        "Converted sessions / sessions started in the period. Wilson CI.", "engagement", scope="all"),
+        "Converted sessions / sessions started in the period. Wilson CI.", "engagement", scope="all",
+        needs=("sessions.converted",)),
     Kpi("cpi", "operational", "Cost per interaction", "currency", "lower", "tickets,costs",
         "The channel's cost for the period / its non-abandoned tickets created in the period; for "
         "all, the period's total cost / all non-abandoned tickets.", "channels"),
     Kpi("self_service_pct", "operational", "Self-service deflection", "%", "higher", "sessions,tickets",
         "Among sessions in the period that viewed help content by a known customer, the share not "
         "followed by a ticket of that customer within 72 hours. Wilson CI.", "channels", scope="all",
-        needs=("sessions.customer_id",)),
+        needs=("sessions.customer_id", "sessions.self_service")),
     Kpi("coverage_pct", "operational", "Business-hours coverage", "%", "higher", "sessions",
         "Share of sessions in the period started inside business hours. Wilson CI.", "channels",
         scope="all", needs=_BH),
     Kpi("presence_pct", "operational", "Live-chat presence", "%", "higher", "sessions",
         "Share of sessions in the period with live chat shown as online. Wilson CI.", "channels",
-        scope="all"),
+        scope="all", needs=("sessions.chat_available",)),
 )
 
 _BY_ID = {k.id: k for k in KPIS}

@@ -14,7 +14,7 @@ import os
 import shutil
 import tempfile
 import weakref
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -374,12 +374,16 @@ class Dataset:
         The validated tables as pandas frames (for datasets built in memory).
     store : Store, optional
         The validated tables as stored by the loader (pandas is materialised on first access).
+    provided : mapping of str to column names, optional
+        The columns each table's file or mapping actually provides. The stored tables hold every
+        schema column (an absent optional one filled with its empty value), so this is what tells
+        a missing column from an empty one (SPEC A13). Default: every stored column.
     """
 
     def __init__(self, path: Path, config: DatasetConfig, tables: Mapping[str, pd.DataFrame] | None = None,
                  rejects: pd.DataFrame | None = None, counts: pd.DataFrame | None = None,
                  as_of: pd.Timestamp | None = None, files: dict[str, Path] | None = None, *,
-                 store: Store | None = None):
+                 store: Store | None = None, provided: Mapping[str, Iterable[str]] | None = None):
         self.path = path
         self.config = config
         self.rejects = rejects if rejects is not None else pd.DataFrame()
@@ -387,6 +391,7 @@ class Dataset:
         self.as_of = as_of
         self.files = dict(files or {})
         self._store = store
+        self._provided = {name: frozenset(cols) for name, cols in (provided or {}).items()}
         if store is not None:
             self.tables = Tables(list(store.dtypes), store.frame)
         else:
@@ -407,6 +412,14 @@ class Dataset:
         if self._store is not None:
             return self._store.columns(table)
         return list(self.tables[table].columns)
+
+    def provided(self, table: str) -> frozenset[str]:
+        """The columns of ``table`` that its file or mapping provides (empty when the table is
+        absent). A schema column outside this set is *missing*: the KPIs that need it are omitted
+        (SPEC A13), although the stored table holds it filled with its empty value."""
+        if table in self._provided:
+            return self._provided[table]
+        return frozenset(self.columns(table) or ())
 
     def rows(self, table: str) -> int:
         """Row count of ``table`` (0 when absent), without loading it."""

@@ -234,6 +234,7 @@ def load(path: str | Path) -> Dataset:
     files: dict[str, Path] = {}
     rejects: list[pd.DataFrame] = []
     counts: list[tuple[str, int, int, int]] = []
+    provided: dict[str, frozenset[str]] = {}
     for table in TABLE_ORDER:
         src = cfg.tables.get(table)
         if src is not None and src.absent:
@@ -250,7 +251,7 @@ def load(path: str | Path) -> Dataset:
             channels = frozenset(stored_channels(store, ("tickets",)))
         elif table == "targets":
             channels = frozenset(stored_channels(store, ("tickets", "surveys")))
-        rows_in, table_rejects, bad_rows = _load_table(store, table, file, folder, cfg, channels)
+        rows_in, table_rejects, bad_rows, provided[table] = _load_table(store, table, file, folder, cfg, channels)
         files[table] = file
         rejects.append(table_rejects)
         rejects.extend(bad_rows)
@@ -270,15 +271,17 @@ def load(path: str | Path) -> Dataset:
         as_of=cfg.as_of if cfg.as_of is not None else _latest(store, cfg.timezone, folder),
         files=files,
         store=store,
+        provided=provided,
     )
 
 
 def _load_table(store: Store, table: str, file: Path, folder: Path, cfg: DatasetConfig,
-                channels: frozenset[str]) -> tuple[int, pd.DataFrame, list[pd.DataFrame]]:
+                channels: frozenset[str]) -> tuple[int, pd.DataFrame, list[pd.DataFrame], frozenset[str]]:
     """Validate ``file`` slice by slice into ``store``; then drop the duplicate keys (SPEC A3: among
     the rows that pass every other rule, first in file order kept).
 
-    Returns the input row count, the rejected rows (in row order) and the unparseable CSV rows.
+    Returns the input row count, the rejected rows (in row order), the unparseable CSV rows and
+    the columns the file (through its mapping) provides.
     """
     kpi_ids = _kpi_ids() if table == "targets" else frozenset()
     rows_in = 0
@@ -286,7 +289,9 @@ def _load_table(store: Store, table: str, file: Path, folder: Path, cfg: Dataset
     bad_parts: list[pd.DataFrame] = []
     key = KEYS.get(table, ())
     raw_keys: list[pd.Series] = []  # a kept key's raw text where trimming changed it
+    provided: frozenset[str] = frozenset()
     for frame, bad in _chunks(table, file, cfg):
+        provided |= frozenset(frame.columns)
         checked = check_table(table, frame, tz=cfg.timezone, scales=cfg.scales, channels=channels,
                               kpi_ids=kpi_ids, dedupe=False)
         kept = checked.reason.isna().to_numpy()
@@ -310,7 +315,7 @@ def _load_table(store: Store, table: str, file: Path, folder: Path, cfg: Dataset
     parts = [p for p in parts if len(p)]
     table_rejects = (pd.concat(parts).sort_values("row", kind="stable") if parts
                      else pd.DataFrame(columns=REJECT_COLUMNS))
-    return rows_in, table_rejects, bad_parts
+    return rows_in, table_rejects, bad_parts, provided
 
 
 def _duplicates(store: Store, table: str, file: Path, folder: Path, key: tuple[str, ...],

@@ -22,7 +22,7 @@ from .dataset import Dataset, Store
 ENV = "KPITOOLS_SNAPSHOT"
 DATABASE = "dataset.duckdb"
 META = "dataset.pickle"
-_FORMAT = 2  # 2: the store has customer keys
+_FORMAT = 3  # 2: the store has customer keys; 3: the provided columns travel
 
 
 def _fingerprint(folder: Path, files: Iterable[Path]) -> dict[str, tuple[int, int]]:
@@ -81,6 +81,7 @@ def save(ds: Dataset, folder: str | os.PathLike[str]) -> Path:
         "as_of": ds.as_of,
         "files": ds.files,
         "store": store.facts(),
+        "provided": {name: ds.provided(name) for name in ds.tables},
     }
     (folder / META).write_bytes(pickle.dumps(meta, protocol=pickle.HIGHEST_PROTOCOL))
     return folder
@@ -102,4 +103,4 @@ def reopen(path: str | os.PathLike[str]) -> Dataset | None:
         return None
     store = Store.read_only(Path(where) / DATABASE, meta["store"])
     return Dataset(path=Path(path), config=meta["config"], rejects=meta["rejects"], counts=meta["counts"],
-                   as_of=meta["as_of"], files=meta["files"], store=store)
+                   as_of=meta["as_of"], files=meta["files"], store=store, provided=meta["provided"])

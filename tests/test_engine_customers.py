@@ -45,7 +45,7 @@ def test_crr_churn_and_tickets_per_customer():
 
 def test_signup_exactly_at_t_end_is_in_e_and_n():
     # as_of inside November -> t_end = as_of; k2 signs up exactly then: E = 2, N = 1, S = 1
-    customers = {"customer_id": ["k1", "k2"], "signup_at": ["2026-01-01", "2026-11-20 12:00"]}
+    customers = {"customer_id": ["k1", "k2"], "signup_at": ["2026-01-01", "2026-11-20 12:00"], "churned_at": None}
     ds = make_dataset(tickets=tickets(1, created="2026-11-02"), customers=customers, as_of="2026-11-20 12:00")
     df = kt.retention(ds, "2026-11")
     assert (pick(df, "crr_pct").value, pick(df, "crr_pct").n) == (100.0, 1)
@@ -156,7 +156,7 @@ def test_cpi_per_channel_and_all():
 
 def test_spam_customers_leave_every_kpi():
     customers = {"customer_id": ["ok", "spam"], "signup_at": ["2026-01-01", "2026-01-01"],
-                 "is_spam": [False, True]}
+                 "is_spam": [False, True], "churned_at": None}
     t = tickets(3, customer_id=["ok", "spam", None])
     activity = {"customer_id": ["ok", "spam", "ghost"], "ts": ["2026-10-02"] * 3}
     sessions = {"session_id": ["s1", "s2"], "started_at": ["2026-10-02"] * 2, "customer_id": ["spam", None],
@@ -195,3 +195,18 @@ def test_day_30_is_the_calendar_day_in_the_dataset_timezone():
     row = pick(kt.retention(ds, "2026-10"), "d30_pct")
     assert (row.value, row.n) == (50.0, 2)
     assert (row.ci_low, row.ci_high) == pytest.approx(wilson(1, 2))
+
+
+def test_unknown_churn_and_session_columns_are_omitted_not_zero():
+    # SPEC A13: without churned_at churn is unknown, not zero; likewise sessions without their flags
+    customers = {"customer_id": ["a", "b"], "signup_at": ["2026-01-01", "2026-01-01"]}
+    sessions = {"session_id": ["s1", "s2"], "started_at": ["2026-10-02"] * 2}
+    df = kt.kpis(make_dataset(tickets=tickets(1), customers=customers, sessions=sessions, as_of="2026-11-01"),
+                 "2026-10")
+    omitted = df.attrs["omitted"]
+    assert omitted["crr_pct"] == omitted["churn_pct"] == "no churned_at column in customers"
+    assert omitted["conversion_pct"] == "no converted column in sessions"
+    assert omitted["presence_pct"] == "no chat_available column in sessions"
+    assert omitted["self_service_pct"] == "no customer_id column in sessions"
+    assert not {"crr_pct", "churn_pct", "conversion_pct", "presence_pct"} & set(df["kpi"])
+    assert pick(df, "tickets_per_customer").n == 2  # needs no churn date: S = E = 2 active customers

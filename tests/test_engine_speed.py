@@ -178,7 +178,8 @@ def test_half_open_periods_a_ticket_at_period_end_is_next_month():
 
 
 def test_empty_period_counts_zero_values_empty():
-    t = tickets(2, resolved_at="2026-10-06", first_response_at="2026-10-05 11:00")
+    t = tickets(2, resolved_at="2026-10-06", first_response_at="2026-10-05 11:00", abandoned=False, contacts=1,
+                reopened=0)
     df = kt.speed(make_dataset(tickets=t, as_of="2026-11-01"), "2026-09")
     assert (pick(df, "tickets").value, pick(df, "tickets").n) == (0, 0)
     assert pick(df, "backlog_end").value == 0
@@ -244,12 +245,27 @@ def test_business_hours_censoring_uses_the_same_clock():
     assert curve[["time_h", "n_censor"]].values.tolist() == [[1.0, 1]]
 
 
-def test_an_entirely_empty_column_counts_as_missing():
-    # the loader fills an absent optional column with empties, so all-empty = missing (SPEC A13)
+def test_a_missing_column_omits_its_kpis_and_an_empty_one_does_not():
+    # SPEC A13: missing = neither the file nor its mapping provides it; provided but empty = present
     df = kt.kpis(make_dataset(tickets=tickets(2), as_of="2026-11-01"), "2026-10")
-    assert df.attrs["omitted"]["ttr_median_h"] == "tickets.resolved_at is empty"
-    assert df.attrs["omitted"]["aht_min"] == "tickets.handle_seconds is empty"
-    assert {"tickets", "abandonment_pct"} <= set(df["kpi"])
+    omitted = df.attrs["omitted"]
+    assert omitted["ttr_median_h"] == "no resolved_at column in tickets"
+    assert omitted["aht_min"] == "no handle_seconds column in tickets"
+    assert omitted["abandonment_pct"] == "no abandoned column in tickets"  # not 0 %: unknown
+    assert omitted["fcr_pct"] == "no resolved_at column in tickets"
+    assert not {"ttr_median_h", "abandonment_pct", "fcr_pct", "reopen_pct"} & set(df["kpi"])
+    assert {"tickets", "frt_median_h"} <= set(df["kpi"]) or "frt_median_h" in omitted
+    # every column provided, resolved_at all empty: TTR is computed, every ticket censored
+    t = tickets(2, resolved_at=None, abandoned=None, handle_seconds=None, first_response_at=None)
+    df = kt.kpis(make_dataset(tickets=t, as_of="2026-11-01"), "2026-10")
+    assert {"ttr_median_h", "abandonment_pct", "aht_min", "open_pct"} <= set(df["kpi"])
+    assert pick(df, "ttr_median_h").n == 2 and math.isnan(pick(df, "ttr_median_h").value)  # not reached
+    assert pick(df, "open_pct").value == 100.0 and pick(df, "abandonment_pct").value == 0.0
+    assert pick(df, "aht_min").n == 0
+    # contacts without reopened: FCR is omitted (one contact tells nothing of reopens), reopen too
+    t = tickets(2, resolved_at="2026-10-06", contacts=1)
+    omitted = kt.kpis(make_dataset(tickets=t, as_of="2026-11-01"), "2026-10").attrs["omitted"]
+    assert omitted["fcr_pct"] == omitted["reopen_pct"] == "no reopened column in tickets"
 
 
 def test_without_schedule_bh_rows_are_omitted():

@@ -183,15 +183,11 @@ class Context:
                 targets = self.ds.targets
                 if targets is None or not (targets["kpi"] == "frt_h").any():
                     return "no frt_h threshold in targets"
-            else:
+            else:  # a provided column whose values are all empty is present (SPEC A13)
                 table, _, column = what.partition(".")
-                if not self._present(table, column):
-                    return f"{table}.{column} is empty"
+                if column not in self.ds.provided(table):
+                    return f"no {column} column in {table}"
         return None
-
-    def _present(self, table: str, column: str) -> bool:
-        """A column counts as present when the table has it and it is not entirely empty."""
-        return self._has(table, column) and self.ds.store.has_values(table, column)
 
     # ---------------------------------------------------------------- time (SPEC A2, A8)
     @cached_property

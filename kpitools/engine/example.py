@@ -82,7 +82,8 @@ def dataset_from_frames(tables: dict[str, pd.DataFrame], timezone: str = "UTC", 
                            activation_event=activation_event, scales={**DEFAULT_SCALES, **(scales or {})},
                            voice_channels=tuple(voice_channels), business_hours=business_hours)
     return Dataset(path=Path("."), config=config, tables=coerced, rejects=pd.DataFrame(),
-                   counts=pd.DataFrame(), as_of=as_of_ts.tz_convert(timezone))
+                   counts=pd.DataFrame(), as_of=as_of_ts.tz_convert(timezone),
+                   provided={name: frame.columns for name, frame in tables.items() if frame is not None})
 
 
 def example_dataset() -> Dataset:
