@@ -15,6 +15,7 @@ import shutil
 import tempfile
 import weakref
 from collections.abc import Iterable, Iterator, Mapping
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -470,6 +471,13 @@ class Dataset:
     def channel_groups(self) -> dict[str, list[str]]:
         """``voice`` and ``text`` resolved against the channels (see :func:`group_channels`)."""
         return group_channels(self.channels, self.config)
+
+    @cached_property
+    def flags(self) -> pd.DataFrame:
+        """Valid but implausible rows and columns (SPEC A16; see :func:`kpitools.flags.sanity_flags`)."""
+        from .flags import sanity_flags  # it builds on the engine's local time, which imports this module
+
+        return sanity_flags(self)
 
     def __repr__(self) -> str:
         parts = ", ".join(f"{k}={self.rows(k):,}" for k in self.tables)
