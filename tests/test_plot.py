@@ -1,8 +1,11 @@
-"""Tests of kpitools.plot: artists drawn, palette, catalogue labels, NaN/inf, no mutation."""
+"""Tests of kpitools.plot: artists drawn, palette, catalogue labels, NaN/inf, no mutation, channel cap."""
 
 from __future__ import annotations
 
+import inspect
 import io
+import itertools
+import warnings
 
 import matplotlib
 
@@ -63,35 +66,71 @@ def km_frame():
 # --- palette and style ------------------------------------------------------------------------
 
 def test_known_channels_have_fixed_colours_and_all_is_dark_grey():
-    palette = kp.channel_palette(["phone", "all", "Email"])
-    assert palette == {"phone": "#C44E52", "all": "#333333", "Email": "#4C72B0"}
+    # updated for the Okabe–Ito palette: chat and phone are blue and orange, not green and red
+    palette = kp.channel_palette(["phone", "all", "Email", "chat", "other (3 channels)"])
+    assert palette == {"phone": "#E69F00", "all": "#333333", "Email": "#009E73", "chat": "#0072B2",
+                       "other (3 channels)": kp.OTHER_COLOR}
     r, g, b = mcolors.to_rgb(palette["all"])
     assert r == g == b and r < 0.3
+    r, g, b = mcolors.to_rgb(kp.OTHER_COLOR)
+    assert r == g == b and r > 0.7
+
+
+OKABE_ITO = {"#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000"}
+# Machado, Oliveira & Fernandes (2009), full deuteranopia, on linear RGB
+DEUTERANOPIA = np.array([[0.367322, 0.860646, -0.227968],
+                         [0.280085, 0.672501, 0.047413],
+                         [-0.011820, 0.042940, 0.968881]])
+
+
+def deuteranope_lab(color) -> np.ndarray:
+    """CIELAB (D65) of a colour as a deuteranope sees it."""
+    srgb = np.asarray(mcolors.to_rgb(color))
+    linear = np.where(srgb <= 0.04045, srgb / 12.92, ((srgb + 0.055) / 1.055) ** 2.4)
+    seen = np.clip(DEUTERANOPIA @ linear, 0, 1)
+    xyz = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]]) @ seen
+    t = xyz / np.array([0.95047, 1.0, 1.08883])
+    f = np.where(t > (6 / 29) ** 3, np.cbrt(t), t / (3 * (6 / 29) ** 2) + 4 / 29)
+    return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
+
+
+def test_palette_is_okabe_ito_and_no_two_colours_are_confusable_for_deuteranopes():
+    assert set(kp.PALETTE) == set(kp.OKABE_ITO) == OKABE_ITO and len(kp.PALETTE) == 8
+    # the first 8 channels of a figure get the 8 colours; the set's closest pair for a
+    # deuteranope (orange and yellow) is 17 apart in CIELAB; 2.3 is a just-noticeable difference
+    for a, b in itertools.combinations(kp.PALETTE, 2):
+        assert np.linalg.norm(deuteranope_lab(a) - deuteranope_lab(b)) > 15, (a, b)
+    for neutral in (kp.CHANNEL_COLORS["all"], kp.OTHER_COLOR):
+        assert all(np.linalg.norm(deuteranope_lab(neutral) - deuteranope_lab(c)) > 10 for c in kp.PALETTE)
+    names = [f"queue {i}" for i in range(8)]
+    assert sorted(kp.channel_palette(names).values()) == sorted(kp.PALETTE)
 
 
 def test_unknown_channel_colour_is_stable_across_calls_and_companions():
     first = kp.channel_palette(["kiosk", "web"])
     assert first == kp.channel_palette(["kiosk", "web"])
     assert first["kiosk"] == kp.channel_palette(["email", "kiosk"])["kiosk"]
-    # crc32 % 11: kiosk -> 10, web -> 7
-    assert first == {"kiosk": kp.EXTRA_COLORS[10], "web": kp.EXTRA_COLORS[7]}
+    # crc32 % 8: kiosk -> 0, web -> 1
+    assert first == {"kiosk": kp.PALETTE[0], "web": kp.PALETTE[1]}
 
 
 def test_colliding_unknown_channels_get_the_next_free_colour_in_sorted_order():
-    # kiosk and fax both hash to slot 10: fax (first in sorted order) keeps it, kiosk wraps to 0
-    assert kp.channel_palette(["kiosk", "fax"]) == {"kiosk": kp.EXTRA_COLORS[0],
-                                                    "fax": kp.EXTRA_COLORS[10]}
+    # kiosk and fax both hash to slot 0: fax (first in sorted order) keeps it, kiosk takes slot 1
+    assert kp.channel_palette(["kiosk", "fax"]) == {"kiosk": kp.PALETTE[1], "fax": kp.PALETTE[0]}
+    # a known channel keeps its colour and an unknown one moves off it (chat is slot 0)
+    assert kp.channel_palette(["kiosk", "chat"]) == {"kiosk": kp.PALETTE[1], "chat": kp.PALETTE[0]}
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.text(min_size=1, max_size=8), min_size=1, max_size=11, unique=True))
-def test_palette_is_deterministic_total_and_distinct_for_unknowns(names):
+@given(st.lists(st.text(min_size=1, max_size=8), min_size=1, max_size=8, unique_by=str.lower))
+def test_palette_is_deterministic_total_and_distinct_up_to_eight_channels(names):
     palette = kp.channel_palette(names)
     assert list(palette) == names
     assert palette == kp.channel_palette(list(reversed(names)))  # input order does not matter
-    unknown = [n for n in names if n.lower() not in kp.CHANNEL_COLORS]
-    assert len({palette[n] for n in unknown}) == len(unknown)  # at most 11 unknowns: all distinct
-    assert all(palette[n] not in kp.CHANNEL_COLORS.values() for n in unknown)
+    plain = [n for n in names if n.lower() not in kp.CHANNEL_COLORS and not n.lower().startswith("other")]
+    assert all(palette[n] in kp.PALETTE for n in plain)
+    channels = [n for n in names if n.lower() not in ("voice", "text", "all") and not n.lower().startswith("other")]
+    assert len({palette[n] for n in channels}) == len(channels)  # at most 8 channels: all distinct
 
 
 def test_same_channel_same_colour_across_figures():
@@ -419,3 +458,202 @@ def test_inputs_are_not_mutated_and_an_axes_is_returned(name):
     ax = render(call(data))
     assert isinstance(ax, matplotlib.axes.Axes)
     pd.testing.assert_frame_equal(data, before)
+
+
+# --- many channels: the cap, "other", no warnings ---------------------------------------------
+
+SIZES = (1, 8, 60, 100)
+PERIODS = ("2026-08", "2026-09", "2026-10")
+
+
+def channel_names(k: int) -> list[str]:
+    """``k`` channels; every seventh has a name longer than a label shows."""
+    return [f"regional-support-queue-{i:03d}" if i % 7 == 3 else f"ch{i:03d}" for i in range(k)]
+
+
+def many_channels(k: int) -> pd.DataFrame:
+    """Tidy KPIs of ``k`` channels and ``all``: counts, a rate and a time, with tied volumes."""
+    rows = []
+    for i, channel in enumerate([*channel_names(k), "all"]):
+        for j, period in enumerate(PERIODS):
+            tickets = float((i * 37 + j * 11) % 97 // 2)  # ties, so the tie rule matters
+            rows += [(period, channel, "tickets", tickets, tickets, np.nan, np.nan),
+                     (period, channel, "backlog_end", float((i + j) % 13), tickets, np.nan, np.nan),
+                     (period, channel, "csat_pct", 50.0 + i % 40, tickets, 40.0 + i % 40, 60.0 + i % 40),
+                     (period, channel, "frt_median_h", 0.5 + i % 9, tickets, 0.2, np.inf)]
+    return pd.DataFrame(rows, columns=["period", "channel", "kpi", "value", "n", "ci_low", "ci_high"])
+
+
+def expected_rest(kpis: pd.DataFrame, period: str | None = None) -> list[str]:
+    """Channels past the 8 largest by tickets (ties by name), computed here independently."""
+    tickets = kpis.loc[(kpis["kpi"] == "tickets") & (kpis["channel"] != "all")]
+    if period is not None:
+        tickets = tickets.loc[tickets["period"] == period]
+    volume = tickets.groupby("channel")["value"].sum().reset_index()
+    return volume.sort_values(["value", "channel"], ascending=[False, True])["channel"].iloc[8:].tolist()
+
+
+def many_curves(k: int) -> pd.DataFrame:
+    rows = [(c, t, s, s - 0.1, min(1.0, s + 0.1), 10 + i % 5, 1, 0)
+            for i, c in enumerate(channel_names(k)) for t, s in ((1.0, 0.8), (2.0, 0.5), (3.0, 0.2))]
+    return pd.DataFrame(rows, columns=["group", "time_h", "survival", "ci_low", "ci_high", "n_risk", "n_event",
+                                       "n_censor"])
+
+
+def many_responses(k: int) -> pd.DataFrame:
+    return pd.DataFrame([(c, score, 1 + (i + score) % 4) for i, c in enumerate(channel_names(k))
+                         for score in range(1, 6)], columns=["channel", "score", "count"])
+
+
+def legend_channels(ax) -> list[str]:
+    """Legend entries that stand for a channel (not the total, a target or the left-out note)."""
+    texts = [t.get_text() for t in ax.get_legend().get_texts()]
+    return [t for t in texts if t not in ("all", "target", "not reached") and "in the table below" not in t]
+
+
+def tick_channels(ax) -> list[str]:
+    return [t.get_text() for t in ax.get_yticklabels() if not t.get_text().startswith("all ")]
+
+
+#: figure -> (draw it from k channels, the channel elements drawn, whether the rest is summed)
+MANY = {
+    "kpi_trend rate": (lambda k: kp.kpi_trend(many_channels(k), "csat_pct"), legend_channels, False),
+    "kpi_trend count": (lambda k: kp.kpi_trend(many_channels(k), "tickets"), legend_channels, True),
+    "kpi_by_channel time": (lambda k: kp.kpi_by_channel(many_channels(k), "frt_median_h", targets=2.0),
+                            tick_channels, False),
+    "kpi_by_channel count": (lambda k: kp.kpi_by_channel(many_channels(k), "tickets"), tick_channels, True),
+    "channel_mix": (lambda k: kp.channel_mix(many_channels(k)),
+                    lambda ax: [t.get_text() for t in ax.get_yticklabels()], True),
+    "backlog": (lambda k: kp.backlog(many_channels(k)), legend_channels, True),
+    "km_curves": (lambda k: kp.km_curves(many_curves(k)), legend_channels, False),
+    "score_distribution": (lambda k: kp.score_distribution(many_responses(k)), tick_channels, False),
+}
+
+
+def strict(draw):
+    """Draw and render with every warning an error: figures must not print warnings into reports."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        return render(draw())
+
+
+def element_colours(ax) -> list[str]:
+    return [hexcolor(a.get_color()) for a in ax.lines] + [hexcolor(p.get_facecolor()) for p in ax.patches]
+
+
+@pytest.mark.parametrize("k", SIZES)
+@pytest.mark.parametrize("name", sorted(MANY))
+def test_many_channels_are_capped_without_warnings_and_deterministic(name, k):
+    draw, channels_of, summed = MANY[name]
+    ax = strict(lambda: draw(k))
+    assert isinstance(ax, matplotlib.axes.Axes)
+    drawn = channels_of(ax)
+    assert len(drawn) == min(k, 8) + (summed and k > 8) <= 8 + 1
+    assert all(len(label.split(" (n = ")[0].split(": median")[0]) <= 20 for label in drawn)
+    assert not any(c in label for c in channel_names(k) if len(c) > 20 for label in drawn)  # labels shortened
+    if k > 8:
+        note = f"{k - 8} smaller channels in the table below"
+        assert (f"other ({k - 8} channels)" in " ".join(drawn)) == summed
+        assert (ax.get_legend() is not None and note in [t.get_text() for t in ax.get_legend().get_texts()]) \
+            == (not summed)
+    again = strict(lambda: draw(k))
+    assert channels_of(again) == drawn and element_colours(again) == element_colours(ax)
+
+
+@pytest.mark.parametrize("k", SIZES)
+def test_other_is_the_exact_sum_of_the_smaller_channels_tickets(k):
+    kpis = many_channels(k)
+    tickets = kpis.loc[kpis["kpi"] == "tickets"].set_index(["period", "channel"])["value"]
+    rest = expected_rest(kpis, "2026-10")
+    ax = kp.kpi_by_channel(kpis, "tickets")
+    other = [c for c in ax.containers if hexcolor(c.lines[0].get_color()) == kp.OTHER_COLOR]
+    assert len(other) == len(rest[:1]) == (k > 8)
+    if rest:
+        assert other[0].lines[0].get_xdata()[0] == tickets.loc["2026-10"].loc[rest].sum()
+        mix = kp.channel_mix(kpis)
+        total = tickets.loc["2026-10"].drop("all").sum()
+        assert mix.patches[-1].get_width() == pytest.approx(100 * tickets.loc["2026-10"].loc[rest].sum() / total)
+        assert sum(p.get_width() for p in mix.patches) == pytest.approx(100)
+        # over periods the volume is the tickets of all periods, so the rest may differ from October's
+        trend = kp.kpi_trend(kpis, "tickets")
+        rest_all = expected_rest(kpis)
+        line = [ln for ln in trend.lines if ln.get_label() == f"other ({len(rest_all)} channels)"][0]
+        expected = [tickets.loc[p].loc[rest_all].sum() for p in PERIODS]
+        np.testing.assert_array_equal(line.get_ydata(), expected)
+
+
+def test_other_is_empty_where_a_smaller_channel_has_no_value():
+    kpis = many_channels(10)
+    rest = expected_rest(kpis)
+    kpis.loc[(kpis["kpi"] == "backlog_end") & (kpis["channel"] == rest[0]) & (kpis["period"] == "2026-09"),
+             "value"] = np.nan
+    line = [ln for ln in kp.backlog(kpis).lines if ln.get_label().startswith("other")][0]
+    assert np.isnan(line.get_ydata()[1]) and not np.isnan(line.get_ydata()[[0, 2]]).any()
+
+
+def test_long_names_are_shortened_in_labels_only():
+    kpis = many_channels(4)  # channel 3 is "regional-support-queue-003"
+    trend = render(kp.kpi_trend(kpis, "csat_pct"))
+    by_channel = render(kp.kpi_by_channel(kpis, "csat_pct"))
+    assert "regional-supp\u2026ue-003" in legend_channels(trend)
+    assert "regional-supp\u2026ue-003 (n = 18)" in tick_channels(by_channel)
+    assert kp.channel_palette(["regional-support-queue-003"])  # colours stay keyed by the full name
+
+
+def test_comparison_forest_keeps_pairs_of_the_largest_groups():
+    names = channel_names(60)
+    res = compare_proportions([40 + i % 20 for i in range(60)], [100 + i for i in range(60)], names)
+    ax = strict(lambda: kp.comparison_forest(res, max_channels=4))
+    # n = 100 + i: the four largest are the last four channels, 6 pairs among them
+    assert len(ax.get_yticklabels()) == 6
+    assert all(label.get_text().startswith(("ch05", "regional-supp")) for label in ax.get_yticklabels())
+    assert "56 smaller channels in the table below" in [t.get_text() for t in ax.get_legend().get_texts()]
+    assert len(strict(lambda: kp.comparison_forest(res)).get_yticklabels()) == 28  # 8 choose 2
+
+
+def test_every_figure_per_channel_takes_max_channels_eight():
+    for function in (kp.kpi_trend, kp.kpi_by_channel, kp.channel_mix, kp.backlog, kp.km_curves,
+                     kp.score_distribution, kp.comparison_forest):
+        assert inspect.signature(function).parameters["max_channels"].default == 8 == kp.MAX_CHANNELS
+
+
+def test_max_channels_is_honoured_and_long_legends_take_two_columns():
+    kpis = many_channels(60)
+    ax = render(kp.kpi_trend(kpis, "csat_pct", max_channels=20))
+    assert len(legend_channels(ax)) == 20 and ax.get_legend()._ncols == 2
+    assert ax.get_legend().get_bbox_to_anchor().x0 > ax.get_window_extent().x1  # outside the axes
+    assert len(legend_channels(render(kp.kpi_trend(kpis, "csat_pct", max_channels=3)))) == 3
+    assert len(render(kp.channel_mix(kpis, max_channels=0)).patches) == 1  # everything is "other"
+
+
+def test_top_channels_ranks_by_tickets_then_n_then_value_with_ties_by_name():
+    kpis = pd.DataFrame({"period": "2026-10", "channel": ["b", "a", "c", "all"], "kpi": "tickets",
+                         "value": [5.0, 5.0, 9.0, 19.0]})
+    assert kp.top_channels(kpis, ["c", "b", "a", "all"], 2) == (["c", "a", "all"], ["b"])
+    rates = pd.DataFrame({"channel": ["b", "a", "c"], "kpi": "csat_pct", "value": [90.0, 10.0, 50.0],
+                          "n": [1.0, 7.0, np.nan]})
+    assert kp.top_channels(rates, ["a", "b", "c"], 1, kpi="csat_pct") == (["a"], ["b", "c"])
+    assert kp.top_channels(rates.drop(columns="n"), ["a", "b", "c"], 1, kpi="csat_pct") == (["b"], ["c", "a"])
+    assert kp.top_channels(rates, ["a", "b"], 8) == (["a", "b"], [])
+    with pytest.raises(ValueError, match="max_channels"):
+        kp.top_channels(rates, ["a"], -1)
+
+
+EMPTY = {
+    "kpi_trend": lambda: kp.kpi_trend(pd.DataFrame(columns=["period", "channel", "kpi", "value"]), "csat_pct"),
+    "kpi_trend all NaN": lambda: kp.kpi_trend(many_channels(3).assign(value=np.nan), "csat_pct"),
+    "kpi_by_channel all NaN": lambda: kp.kpi_by_channel(many_channels(3).assign(value=np.nan), "csat_pct"),
+    "backlog daily": lambda: kp.backlog(pd.DataFrame(columns=["date", "channel", "backlog"])),
+    "km_curves": lambda: kp.km_curves(pd.DataFrame(columns=["group", "time_h", "survival", "ci_low", "ci_high"])),
+    "score_distribution": lambda: kp.score_distribution(pd.DataFrame(columns=["channel", "score"])),
+    "laney_chart": lambda: kp.laney_chart(laney_p_prime([], [], [])),
+    "cohort_heatmap": lambda: kp.cohort_heatmap(pd.DataFrame(columns=["cohort", "months_since_signup", "pct"])),
+    "cohort_heatmap all NaN": lambda: kp.cohort_heatmap(
+        pd.DataFrame({"cohort": ["2026-09"], "months_since_signup": [0], "pct": [np.nan]})),
+    "volume_heatmap": lambda: kp.volume_heatmap(pd.DataFrame(columns=["weekday", "hour", "tickets"])),
+}
+
+
+@pytest.mark.parametrize("name", sorted(EMPTY))
+def test_no_values_draw_a_no_data_panel_without_warnings(name):
+    assert [t.get_text() for t in strict(EMPTY[name]).texts] == ["no data"]

@@ -9,8 +9,9 @@ import pandas as pd
 from matplotlib.axes import Axes
 
 from ..catalog import get as get_kpi
-from ._helpers import (GROUPS, MINUS, axes_for, cap, count_text, diff_label, kpi_label, kpi_rows,
-                       latest_period, no_data, open_end)
+from ._helpers import (ADDITIVE_KPIS, GROUPS, MAX_CHANNELS, MINUS, axes_for, cap, count_text, diff_label,
+                       has_values, kpi_label, kpi_rows, latest_period, legend_outside, no_data, open_end,
+                       short, sum_other, top_channels)
 from .theme import channel_palette
 
 TICKETS_KPI = "tickets"
@@ -45,11 +46,23 @@ def _sorted_channels(rows: pd.DataFrame, kpi: str) -> pd.DataFrame:
     rank = np.where(np.isfinite(value), 0, np.where(np.isnan(value), 2, 1))
     group = rows["channel"].map({g: i + 1 for i, g in enumerate(GROUPS)}).fillna(0)
     return (rows.assign(_group=group, _rank=rank, _key=sign * value.where(rank == 0))
-            .sort_values(["_group", "_rank", "_key", "channel"]))
+            .sort_values(["_group", "_rank", "_key", "channel"]).drop(columns=["_group", "_rank", "_key"]))
+
+
+def _without_rest(rows: pd.DataFrame, kpi: str, rest: list[str]) -> pd.DataFrame:
+    """Rows without the ``rest`` channels; for a count they are summed into one "other" row placed
+    before the groups, for any other KPI they are left to the table."""
+    kept = rows.loc[~rows["channel"].isin(rest)]
+    if not rest or kpi not in ADDITIVE_KPIS:
+        return kept
+    other = sum_other(rows, rest, "period", ["value", "n"]).assign(ci_low=np.nan, ci_high=np.nan)
+    in_group = kept["channel"].isin(GROUPS)
+    return pd.concat([kept.loc[~in_group], other, kept.loc[in_group]], ignore_index=True)
 
 
 def kpi_by_channel(kpis: pd.DataFrame, kpi: str, period: str | None = None, ax: Axes | None = None,
-                   title: str | None = None, targets: Targets = None) -> Axes:
+                   title: str | None = None, targets: Targets = None,
+                   max_channels: int = MAX_CHANNELS) -> Axes:
     """One KPI per channel for one period: point and CI error bar, best channel on top.
 
     Parameters
@@ -67,13 +80,19 @@ def kpi_by_channel(kpis: pd.DataFrame, kpi: str, period: str | None = None, ax: 
     targets : float, mapping or DataFrame, optional
         One target for every channel, a channel -> target mapping, or the dataset's
         ``targets`` table; drawn as a black bar on each channel's row.
+    max_channels : int
+        Channels drawn one by one, the largest by ticket volume in the period (see
+        :func:`top_channels`). For ``tickets`` and ``backlog_end`` the rest are summed into
+        one "other (K channels)" row; for any other KPI they are left out and the legend
+        says how many.
 
     Returns
     -------
     Axes
         Rows are sorted best first by the KPI's direction, with ``voice``, ``text`` and ``all``
         last; each tick label carries ``n``. A median not reached (+inf) is written as such, a
-        missing value as "n/a"; an infinite CI bound ends in an arrowhead.
+        missing value as "n/a"; an infinite CI bound ends in an arrowhead. Without any value
+        the figure says "no data".
 
     Examples
     --------
@@ -90,13 +109,15 @@ def kpi_by_channel(kpis: pd.DataFrame, kpi: str, period: str | None = None, ax: 
     """
     rows = kpi_rows(kpis, kpi)
     period = latest_period(rows, period)
-    rows = _sorted_channels(rows.loc[rows["period"] == period], kpi)
+    rows = rows.loc[rows["period"] == period]
+    kept, rest = top_channels(kpis, rows["channel"], max_channels, kpi=kpi, period=period)
+    rows = _without_rest(_sorted_channels(rows, kpi), kpi, rest)
     default_title = f"{get_kpi(kpi).title} by channel, {period}"
     channels = rows["channel"].tolist()
     colors = channel_palette(channels)
-    goals = _targets_by_channel(targets, kpi, channels)
-    with axes_for(ax) as ax:
-        if rows.empty:
+    goals = _targets_by_channel(targets, kpi, [c for c in channels if c in kept])
+    with axes_for(ax, rows=len(channels)) as ax:
+        if not has_values(rows["value"]):
             return no_data(ax, title or default_title)
         columns = rows[["value", "ci_low", "ci_high"]].to_numpy(dtype=float)
         right = open_end(np.concatenate([columns.ravel(), np.array(list(goals.values()), dtype=float)]))
@@ -114,17 +135,17 @@ def kpi_by_channel(kpis: pd.DataFrame, kpi: str, period: str | None = None, ax: 
             ax.plot([goals[c] for c in channels if c in goals],
                     [y for y, c in enumerate(channels) if c in goals],
                     marker="|", ms=22, mew=2.5, color="black", ls="none", label="target")
-        ax.set_yticks(range(len(channels)), [f"{c} ({count_text(n)})" for c, n in zip(channels, rows["n"])])
+        ax.set_yticks(range(len(channels)),
+                      [f"{short(c)} ({count_text(n)})" for c, n in zip(channels, rows["n"])])
         ax.set_ylim(len(channels) - 0.5, -0.5)
         ax.set(xlabel=kpi_label(kpi), ylabel="", title=title or default_title)
         ax.grid(axis="y", visible=False)
-        if goals:
-            ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
+        legend_outside(ax, left_out=0 if kpi in ADDITIVE_KPIS else len(rest))
         return ax
 
 
 def channel_mix(kpis: pd.DataFrame, period: str | None = None, ax: Axes | None = None,
-                title: str | None = None) -> Axes:
+                title: str | None = None, max_channels: int = MAX_CHANNELS) -> Axes:
     """Share of the period's tickets per channel (groups and ``all`` left out), largest on top.
 
     Parameters
@@ -137,6 +158,9 @@ def channel_mix(kpis: pd.DataFrame, period: str | None = None, ax: Axes | None =
         Where to draw; default a new report-style figure.
     title : str, optional
         The finding to state; default "Channel mix" and the period.
+    max_channels : int
+        Channels drawn one by one, the largest; the rest are summed into one last bar
+        "other (K channels)".
 
     Returns
     -------
@@ -156,15 +180,20 @@ def channel_mix(kpis: pd.DataFrame, period: str | None = None, ax: Axes | None =
     rows = kpi_rows(kpis, TICKETS_KPI)
     period = latest_period(rows, period)
     rows = rows.loc[(rows["period"] == period) & ~rows["channel"].isin(GROUPS)]
-    rows = rows.assign(share=100 * rows["value"] / rows["value"].sum()).sort_values(
-        ["share", "channel"], ascending=[False, True])
+    total = rows["value"].sum()
+    _, rest = top_channels(kpis, rows["channel"], max_channels, period=period)
+    largest = rows.loc[~rows["channel"].isin(rest)].sort_values(["value", "channel"], ascending=[False, True])
+    if rest:
+        largest = pd.concat([largest, sum_other(rows, rest, "period", ["value"])], ignore_index=True)
+    rows = largest.assign(share=100 * largest["value"] / total)
     default_title = f"Channel mix, {period}"
-    with axes_for(ax) as ax:
-        if rows.empty or not rows["value"].sum() > 0:
+    with axes_for(ax, rows=len(rows)) as ax:
+        if rows.empty or not total > 0:
             return no_data(ax, title or default_title)
         colors = channel_palette(rows["channel"])
-        bars = ax.barh(rows["channel"], rows["share"], color=[colors[c] for c in rows["channel"]])
+        bars = ax.barh(range(len(rows)), rows["share"], color=[colors[c] for c in rows["channel"]])
         ax.bar_label(bars, [f" {s:.0f} % ({v:,.0f})" for s, v in zip(rows["share"], rows["value"])])
+        ax.set_yticks(range(len(rows)), [short(c) for c in rows["channel"]])
         ax.set_ylim(len(rows) - 0.5, -0.5)
         ax.set_xlim(0, min(100.0, rows["share"].max() * 1.25))
         ax.set(xlabel=f"Share of {get_kpi(TICKETS_KPI).title.lower()} [%]", ylabel="",
@@ -174,7 +203,8 @@ def channel_mix(kpis: pd.DataFrame, period: str | None = None, ax: Axes | None =
 
 
 def comparison_forest(comparisons: pd.DataFrame, ax: Axes | None = None, title: str | None = None,
-                      kpi: str | None = None, alpha: float = 0.05, scale: float = 1.0) -> Axes:
+                      kpi: str | None = None, alpha: float = 0.05, scale: float = 1.0,
+                      max_channels: int = MAX_CHANNELS) -> Axes:
     """Forest plot of pairwise differences with their CIs; significant pairs in black.
 
     Parameters
@@ -193,6 +223,9 @@ def comparison_forest(comparisons: pd.DataFrame, ax: Axes | None = None, title: 
     scale : float
         Factor applied to the differences, e.g. 100 to show differences of proportions
         (0–1) in percentage points.
+    max_channels : int
+        Only pairs between the ``max_channels`` largest groups (by ``n_a``/``n_b`` when given,
+        see :func:`top_channels`) are drawn; the legend says how many groups are left out.
 
     Returns
     -------
@@ -212,12 +245,19 @@ def comparison_forest(comparisons: pd.DataFrame, ax: Axes | None = None, title: 
     >>> plt.close(ax.figure)
     """
     pairs = comparisons.loc[comparisons["group_a"].notna() & comparisons["group_b"].notna()]
+    a, b = pairs["group_a"].astype(str), pairs["group_b"].astype(str)
+    unknown = pd.Series(np.nan, index=pairs.index)
+    sizes = pd.DataFrame({"channel": pd.concat([a, b], ignore_index=True),
+                          "n": pd.concat([pairs.get("n_a", unknown), pairs.get("n_b", unknown)],
+                                         ignore_index=True)})
+    kept, rest = top_channels(sizes.drop_duplicates("channel"), sizes["channel"], max_channels)
+    pairs = pairs.loc[a.isin(kept) & b.isin(kept)]
     diff, low, high = (pairs[c].to_numpy(dtype=float) * scale for c in ("diff", "diff_low", "diff_high"))
     significant = (pairs["p_adj"].to_numpy(dtype=float) < alpha)
-    labels = [f"{a} {MINUS} {b}" for a, b in zip(pairs["group_a"], pairs["group_b"])]
+    labels = [f"{short(a)} {MINUS} {short(b)}" for a, b in zip(pairs["group_a"], pairs["group_b"])]
     default_title = f"{get_kpi(kpi).title}: pairwise differences" if kpi else "Pairwise differences"
     legend = {True: f"significant (adjusted p < {alpha:g})", False: "not significant"}
-    with axes_for(ax) as ax:
+    with axes_for(ax, rows=len(pairs)) as ax:
         if pairs.empty:
             return no_data(ax, title or default_title)
         for y in range(len(pairs)):  # one row per pair
@@ -238,6 +278,5 @@ def comparison_forest(comparisons: pd.DataFrame, ax: Axes | None = None, title: 
         ax.set(xlabel=diff_label(kpi) if kpi else f"Difference (a {MINUS} b)", ylabel="",
                title=title or default_title)
         ax.grid(axis="y", visible=False)
-        if ax.get_legend_handles_labels()[0]:
-            ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
+        legend_outside(ax, left_out=len(rest))
         return ax

@@ -6,7 +6,7 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.axes import Axes
 
-from ._helpers import axes_for
+from ._helpers import axes_for, has_values, no_data
 
 MAX_ANNOTATED = 24
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -42,6 +42,7 @@ def cohort_heatmap(cohort_long: pd.DataFrame, ax: Axes | None = None, value: str
     Returns
     -------
     Axes
+        "no data" when no cell has a value.
 
     Examples
     --------
@@ -62,11 +63,14 @@ def cohort_heatmap(cohort_long: pd.DataFrame, ax: Axes | None = None, value: str
     if annot is None:
         annot = max(table.shape) <= MAX_ANNOTATED
     name, label = COHORT_LABELS.get(value, (value, value))
+    default_title = f"{name} by signup cohort and months since signup"
     with axes_for(ax) as ax:
+        if not has_values(table.to_numpy().ravel()):  # seaborn cannot scale colours without a value
+            return no_data(ax, title or default_title)
         sns.heatmap(table, ax=ax, annot=annot, fmt=".0f", cmap="Blues", linewidths=0.5, linecolor="white",
                     annot_kws={"fontsize": 8}, cbar_kws={"label": label})
         ax.set(xlabel="Months since signup", ylabel="Signup cohort",
-               title=title or f"{name} by signup cohort and months since signup")
+               title=title or default_title)
         ax.tick_params(axis="y", rotation=0)
         ax.grid(False)  # grid lines would show through the blank cells
         return ax
@@ -96,6 +100,7 @@ def volume_heatmap(data: pd.DataFrame, ax: Axes | None = None, title: str | None
     Returns
     -------
     Axes
+        "no data" when ``data`` has no row.
 
     Examples
     --------
@@ -115,10 +120,13 @@ def volume_heatmap(data: pd.DataFrame, ax: Axes | None = None, title: str | None
     grid = (counts.groupby(["weekday", "hour"])["tickets"].sum().unstack("hour")
             .reindex(index=range(7), columns=range(24)).fillna(0))
     grid.index = list(WEEKDAYS)
+    default_title = "Tickets by weekday and hour of creation"
     with axes_for(ax) as ax:
+        if counts.empty:
+            return no_data(ax, title or default_title)
         sns.heatmap(grid, ax=ax, cmap="rocket_r", linewidths=0.5, linecolor="white",
                     cbar_kws={"label": "Tickets [tickets]"})
-        ax.set(xlabel="Hour of creation", ylabel="", title=title or "Tickets by weekday and hour of creation")
+        ax.set(xlabel="Hour of creation", ylabel="", title=title or default_title)
         ax.tick_params(axis="y", rotation=0)
         ax.tick_params(axis="x", rotation=0)
         ax.grid(False)

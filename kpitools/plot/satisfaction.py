@@ -8,7 +8,7 @@ import seaborn as sns
 from matplotlib.axes import Axes
 
 from ..schema import DEFAULT_SCALES
-from ._helpers import axes_for, channel_order, count_text, no_data
+from ._helpers import MAX_CHANNELS, axes_for, channel_order, count_text, legend_outside, no_data, short, top_channels
 
 #: Segments narrower than this (in %) are left unlabelled: the text would not fit.
 MIN_LABELLED_SHARE = 6.0
@@ -33,7 +33,8 @@ def _score_counts(data: pd.DataFrame, survey: str, by: str) -> pd.DataFrame:
 
 
 def score_distribution(surveys: pd.DataFrame, survey: str = "csat", by: str = "channel",
-                       ax: Axes | None = None, title: str | None = None) -> Axes:
+                       ax: Axes | None = None, title: str | None = None,
+                       max_channels: int = MAX_CHANNELS) -> Axes:
     """Share of each score per group as stacked horizontal bars summing to 100 %.
 
     Parameters
@@ -51,6 +52,10 @@ def score_distribution(surveys: pd.DataFrame, survey: str = "csat", by: str = "c
         Where to draw; default a new report-style figure.
     title : str, optional
         The finding to state; default describes the figure.
+    max_channels : int
+        Groups drawn, those with the most responses (see :func:`top_channels`); the legend
+        says how many smaller groups are left out (a distribution is a set of shares, so
+        they are not pooled into one bar).
 
     Returns
     -------
@@ -67,12 +72,15 @@ def score_distribution(surveys: pd.DataFrame, survey: str = "csat", by: str = "c
     >>> plt.close(ax.figure)
     """
     counts = _score_counts(surveys, survey, by)
-    counts = counts.loc[channel_order(counts.index)]
     totals = counts.sum(axis=1)
+    sizes = pd.DataFrame({"channel": totals.index.astype(str), "n": totals.to_numpy(dtype=float)})
+    kept, rest = top_channels(sizes, channel_order(counts.index), max_channels)
+    counts = counts.loc[kept]
+    totals = totals.loc[kept]
     shares = counts.div(totals.where(totals > 0), axis=0) * 100
     colors = sns.color_palette("RdYlGn", len(shares.columns))
     default_title = f"{survey.upper()} scores by {by}"
-    with axes_for(ax) as ax:
+    with axes_for(ax, rows=len(shares)) as ax:
         if not totals.sum() > 0:
             return no_data(ax, title or default_title)
         left = np.zeros(len(shares))
@@ -83,11 +91,11 @@ def score_distribution(surveys: pd.DataFrame, survey: str = "csat", by: str = "c
             ax.bar_label(bars, [f"{w:.0f}" if w >= MIN_LABELLED_SHARE else "" for w in width],
                          label_type="center", fontsize=8)
             left = left + np.nan_to_num(width)
-        ax.set_yticks(range(len(shares)), [f"{g} ({count_text(n)})" for g, n in zip(shares.index, totals)])
+        ax.set_yticks(range(len(shares)), [f"{short(g)} ({count_text(n)})" for g, n in zip(shares.index, totals)])
         ax.set_ylim(len(shares) - 0.5, -0.5)
         ax.set_xlim(0, 100)
         ax.set(xlabel="Share of responses [%]", ylabel="",
                title=title or default_title)
         ax.grid(axis="y", visible=False)
-        ax.legend(title="score", loc="upper left", bbox_to_anchor=(1.01, 1.0))
+        legend_outside(ax, "score", left_out=len(rest))
         return ax

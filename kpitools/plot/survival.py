@@ -10,7 +10,7 @@ from matplotlib.axes import Axes
 
 from ..catalog import get as get_kpi
 from ..stats.survival import _survfit_quantile
-from ._helpers import CI_ALPHA, axes_for, channel_order
+from ._helpers import CI_ALPHA, MAX_CHANNELS, axes_for, channel_order, legend_outside, no_data, short, top_channels
 from .theme import channel_palette
 
 KINDS = ("survival", "cumulative")
@@ -24,7 +24,8 @@ def _median_text(median: float) -> str:
 
 
 def km_curves(curves: pd.DataFrame, ax: Axes | None = None, title: str | None = None,
-              max_hours: float | None = None, kind: str = "survival", kpi: str | None = None) -> Axes:
+              max_hours: float | None = None, kind: str = "survival", kpi: str | None = None,
+              max_channels: int = MAX_CHANNELS) -> Axes:
     """Kaplan–Meier step curves per group with confidence bands and medians marked.
 
     Parameters
@@ -43,12 +44,16 @@ def km_curves(curves: pd.DataFrame, ax: Axes | None = None, title: str | None = 
         the share answered or resolved by t.
     kpi : str, optional
         KPI id (e.g. ``"frt_median_h"``) whose title the default title uses.
+    max_channels : int
+        Groups drawn, the largest by ``n_risk`` at their first time (see :func:`top_channels`);
+        a curve cannot be summed, so the legend says how many smaller groups are left out.
 
     Returns
     -------
     Axes
         Each group's legend entry gives its KM median (R's rule, as the KPIs) or says
-        "median not reached"; a reached median is marked on the 50 % line.
+        "median not reached"; a reached median is marked on the 50 % line. Without any
+        curve the figure says "no data".
 
     Examples
     --------
@@ -63,11 +68,17 @@ def km_curves(curves: pd.DataFrame, ax: Axes | None = None, title: str | None = 
     """
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
-    order = channel_order(curves["group"])
-    colors = channel_palette(order)
     groups = curves["group"].astype(str)
+    # everyone in a group is at risk at its first time: the largest n_risk is the group's size
+    sizes = (pd.DataFrame({"channel": groups, "n": curves.get("n_risk", np.nan)})
+             .groupby("channel", as_index=False)["n"].max())
+    order, rest = top_channels(sizes, channel_order(groups), max_channels)
+    colors = channel_palette(order)
+    default = f"{get_kpi(kpi).title}: Kaplan\u2013Meier curves" if kpi else "Kaplan\u2013Meier curves"
     with axes_for(ax) as ax:
-        for group in order:  # a handful of groups
+        if not order:
+            return no_data(ax, title or default)
+        for group in order:  # at most max_channels groups
             mine = curves.loc[groups == group].sort_values("time_h")
             times = mine["time_h"].to_numpy(dtype=float)
             surv, low, high = (mine[c].to_numpy(dtype=float) for c in ("survival", "ci_low", "ci_high"))
@@ -77,7 +88,7 @@ def km_curves(curves: pd.DataFrame, ax: Axes | None = None, title: str | None = 
             if kind == "cumulative":
                 s, lo, hi = 1 - s, 1 - hi, 1 - lo
             ax.step(t, 100 * s, where="post", lw=2, color=colors[group],
-                    label=f"{group}: {_median_text(median)}")
+                    label=f"{short(group)}: {_median_text(median)}")
             ax.fill_between(t, 100 * lo, 100 * hi, step="post", color=colors[group], alpha=CI_ALPHA, lw=0)
             if math.isfinite(median):
                 ax.plot([median, median], [0, 50], ls=":", lw=1.2, color=colors[group])
@@ -86,8 +97,6 @@ def km_curves(curves: pd.DataFrame, ax: Axes | None = None, title: str | None = 
         ax.set_xlim(0, max_hours)
         ax.set_ylim(0, 102)
         ylabel = "Still waiting, S(t) [%]" if kind == "survival" else "Done by t, 1 \u2212 S(t) [%]"
-        default = f"{get_kpi(kpi).title}: Kaplan\u2013Meier curves" if kpi else "Kaplan\u2013Meier curves"
         ax.set(xlabel="Hours since creation [h]", ylabel=ylabel, title=title or default)
-        if order:
-            ax.legend(title="group", loc="upper left", bbox_to_anchor=(1.01, 1.0))
+        legend_outside(ax, "group", left_out=len(rest))
         return ax

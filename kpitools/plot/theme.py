@@ -10,23 +10,34 @@ from typing import Any
 import matplotlib as mpl
 import seaborn as sns
 
-#: Fixed colours of the known channels and channel groups (seaborn "deep" hues; ``all`` dark grey).
+#: Okabe & Ito's colour-blind-safe set: orange, sky blue, bluish green, yellow, blue, vermillion,
+#: reddish purple, black. Distinguishable with every common colour-vision deficiency.
+OKABE_ITO: tuple[str, ...] = (
+    "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000",
+)
+
+#: Channel colours in the order they are handed out: the Okabe–Ito set, yellow (faint on white)
+#: and black (near the dark grey of ``all``) last, as they are only needed with 7 or 8 channels.
+PALETTE: tuple[str, ...] = (
+    "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000",
+)
+
+#: Fixed colours of the known channels (chat and phone blue and orange, a pair every reader can
+#: tell apart) and neutral greys for the channel groups and the total.
 CHANNEL_COLORS: dict[str, str] = {
-    "email": "#4C72B0",
-    "chat": "#55A868",
-    "phone": "#C44E52",
-    "social": "#8172B3",
-    "messaging": "#CCB974",
-    "voice": "#DD8452",
-    "text": "#64B5CD",
+    "chat": "#0072B2",
+    "phone": "#E69F00",
+    "email": "#009E73",
+    "social": "#CC79A7",
+    "messaging": "#56B4E9",
+    "voice": "#666666",
+    "text": "#8C8C8C",
     "all": "#333333",
 }
 
-#: Colours for other channels: distinct from the fixed ones and never grey (grey means ``all``).
-EXTRA_COLORS: tuple[str, ...] = (
-    "#937860", "#DA8BC3", "#001C7F", "#B1400D", "#12711C", "#8C0800",
-    "#591E71", "#A23582", "#B8850A", "#006374", "#592F0D",
-)
+#: Name of the element that stands for the channels not drawn one by one, and its light grey.
+OTHER = "other"
+OTHER_COLOR = "#BBBBBB"
 
 #: Report width at 110 dpi: about 1000 px, readable in JupyterLab and in the HTML report.
 FIGSIZE: tuple[float, float] = (9.0, 4.5)
@@ -37,10 +48,12 @@ def channel_palette(channels: Iterable[Any]) -> dict[str, str]:
     """Colour of each channel, the same in every figure.
 
     Known channels and groups (see :data:`CHANNEL_COLORS`, matched case-insensitively) keep
-    their fixed colour. Any other name gets a colour of :data:`EXTRA_COLORS` chosen by the
-    CRC-32 of its name (deterministic across runs, unlike Python's salted ``hash``), so a
-    channel keeps its colour whatever other channels a figure shows; when two such names
-    in one call land on the same colour, the later one in sorted order takes the next free one.
+    their fixed colour, ``other`` (and "other (K channels)") is light grey. Any other name
+    starts at the :data:`PALETTE` colour chosen by the CRC-32 of its name (deterministic
+    across runs, unlike Python's salted ``hash``) and, in sorted order, takes the first
+    colour no earlier channel of the call has, so up to 8 channels never share a colour.
+    A colour repeats only when one call names more than 8 channels: figures draw at most
+    8 (see ``max_channels``).
 
     Parameters
     ----------
@@ -54,20 +67,23 @@ def channel_palette(channels: Iterable[Any]) -> dict[str, str]:
 
     Examples
     --------
-    >>> channel_palette(["email", "all"])
-    {'email': '#4C72B0', 'all': '#333333'}
-    >>> channel_palette(["kiosk"])["kiosk"] == channel_palette(["email", "kiosk"])["kiosk"]
+    >>> channel_palette(["chat", "phone", "all"])
+    {'chat': '#0072B2', 'phone': '#E69F00', 'all': '#333333'}
+    >>> channel_palette(["kiosk", "web"]) == channel_palette(["web", "kiosk"])
     True
     """
     names = list(dict.fromkeys(str(c) for c in channels))
     colors = {name: CHANNEL_COLORS[name.lower()] for name in names if name.lower() in CHANNEL_COLORS}
-    taken: set[str] = set()
-    size = len(EXTRA_COLORS)
-    for name in sorted(n for n in names if n not in colors):  # a handful of channels
+    colors.update({name: OTHER_COLOR for name in names
+                   if name.lower() == OTHER or name.lower().startswith(f"{OTHER} (")})
+    taken = set(colors.values())
+    size = len(PALETTE)
+    for name in sorted(n for n in names if n not in colors):  # names of one figure
+        if taken.issuperset(PALETTE):
+            taken = set()  # more than 8 channels in one call: start a second round
         start = zlib.crc32(name.encode("utf-8")) % size
-        free = [EXTRA_COLORS[(start + i) % size] for i in range(size)
-                if EXTRA_COLORS[(start + i) % size] not in taken]
-        colors[name] = free[0] if free else EXTRA_COLORS[start]
+        colors[name] = next(PALETTE[(start + i) % size] for i in range(size)
+                            if PALETTE[(start + i) % size] not in taken)
         taken.add(colors[name])
     return {name: colors[name] for name in names}
 

@@ -9,8 +9,10 @@ import pandas as pd
 from matplotlib.axes import Axes
 
 from ..catalog import get as get_kpi
-from ._helpers import (CI_ALPHA, axes_for, cap, channel_order, kpi_label, kpi_rows, label_x, no_data,
-                       open_end, period_axis)
+from ..schema import ALL
+from ._helpers import (ADDITIVE_KPIS, CI_ALPHA, GROUPS, MAX_CHANNELS, axes_for, cap, channel_order,
+                       has_values, kpi_label, kpi_rows, label_x, legend_outside, no_data, open_end,
+                       other_label, period_axis, short, sum_other, top_channels)
 from .theme import channel_palette
 
 BACKLOG_KPI = "backlog_end"
@@ -18,19 +20,35 @@ SIGNAL_COLOR = "#C0392B"
 LIMIT_COLOR = "#C44E52"
 
 
+def _without_rest(rows: pd.DataFrame, order: list[str], rest: list[str], kpi: str, time: str,
+                  value: str) -> tuple[pd.DataFrame, list[str]]:
+    """Rows and line order without the ``rest`` channels. For a count they become one "other"
+    line, their sum at each time, drawn after the channels and before the groups; any other KPI
+    leaves them to the table."""
+    kept = rows.loc[~rows["channel"].isin(rest)]
+    order = [c for c in order if c not in rest]
+    if not rest or kpi not in ADDITIVE_KPIS:
+        return kept, order
+    other = sum_other(rows, rest, time, [value]).assign(ci_low=np.nan, ci_high=np.nan)
+    groups = [c for c in order if c in GROUPS]
+    order = [c for c in order if c not in GROUPS] + [other_label(len(rest))] + groups
+    return pd.concat([kept, other], ignore_index=True).sort_values(["channel", time]), order
+
+
 def _draw_series(ax: Axes, rows: pd.DataFrame, x: pd.Series, order: list[str], value: str) -> None:
     """One line per channel with its CI band; +inf (not reached) drawn as open triangles on top."""
     colors = channel_palette(order)
     columns = rows[[value, "ci_low", "ci_high"]].to_numpy(dtype=float)
     top = open_end(columns)
-    for channel in order:  # a handful of channels
+    for channel in order:  # at most max_channels + 1 and the groups
         mine = (rows["channel"] == channel).to_numpy()
         xs = x.to_numpy()[mine]
         ys, low, high = columns[mine].T
         not_reached = np.isposinf(ys)
-        width = 2.6 if channel == "all" else 1.8
-        ax.plot(xs, np.where(not_reached, np.nan, ys), marker="o", ms=4, lw=width,
-                color=colors[channel], label=channel)
+        # the total is thicker and dashed: told apart from a channel drawn in black
+        total = channel == ALL
+        ax.plot(xs, np.where(not_reached, np.nan, ys), marker="o", ms=4, lw=2.6 if total else 1.8,
+                ls="--" if total else "-", color=colors[channel], label=short(channel))
         ax.fill_between(xs, cap(low, top), cap(high, top), color=colors[channel], alpha=CI_ALPHA, lw=0)
         if not_reached.any():
             ax.plot(xs[not_reached], np.full(not_reached.sum(), top), ls="none", marker="^",
@@ -39,13 +57,8 @@ def _draw_series(ax: Axes, rows: pd.DataFrame, x: pd.Series, order: list[str], v
         ax.plot([], [], ls="none", marker="^", mfc="none", color="grey", label="not reached")
 
 
-def _legend_outside(ax: Axes, title: str | None = None) -> None:
-    if ax.get_legend_handles_labels()[0]:
-        ax.legend(title=title, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-
-
 def kpi_trend(kpis: pd.DataFrame, kpi: str, channels: Sequence[str] | None = None, ax: Axes | None = None,
-              title: str | None = None, target: float | None = None) -> Axes:
+              title: str | None = None, target: float | None = None, max_channels: int = MAX_CHANNELS) -> Axes:
     """A KPI over periods, one line per channel with its confidence band.
 
     Parameters
@@ -62,12 +75,18 @@ def kpi_trend(kpis: pd.DataFrame, kpi: str, channels: Sequence[str] | None = Non
         The finding to state; default the KPI's title "by period".
     target : float, optional
         Drawn as a dashed horizontal line.
+    max_channels : int
+        Channels drawn one by one, the largest by ticket volume over the periods (see
+        :func:`top_channels`). For ``tickets`` and ``backlog_end`` the rest are summed into
+        one "other (K channels)" line; for any other KPI they are left out and the legend
+        says how many.
 
     Returns
     -------
     Axes
         A value of +inf (median not reached) is drawn as an open triangle above the data,
-        an infinite CI bound as a band reaching that height; NaN values leave gaps.
+        an infinite CI bound as a band reaching that height; NaN values leave gaps. Without
+        any value the figure says "no data".
 
     Examples
     --------
@@ -81,22 +100,24 @@ def kpi_trend(kpis: pd.DataFrame, kpi: str, channels: Sequence[str] | None = Non
     >>> plt.close(ax.figure)
     """
     rows = kpi_rows(kpis, kpi, channels).sort_values(["channel", "period"])
+    order = channel_order(rows["channel"], channels)
+    _, rest = top_channels(kpis, order, max_channels, kpi=kpi)
+    rows, order = _without_rest(rows, order, rest, kpi, "period", "value")
     default_title = f"{get_kpi(kpi).title} by period"
     with axes_for(ax) as ax:
-        if rows.empty:
+        if not has_values(rows["value"]):
             return no_data(ax, title or default_title)
         positions = period_axis(ax, rows["period"])
-        _draw_series(ax, rows, rows["period"].map(positions), channel_order(rows["channel"], channels),
-                     "value")
+        _draw_series(ax, rows, rows["period"].map(positions), order, "value")
         if target is not None:
             ax.axhline(target, color="black", ls="--", lw=1, label="target")
         ax.set(xlabel="Period", ylabel=kpi_label(kpi), title=title or default_title)
-        _legend_outside(ax, "channel")
+        legend_outside(ax, "channel", left_out=0 if kpi in ADDITIVE_KPIS else len(rest))
         return ax
 
 
 def backlog(series: pd.DataFrame, channels: Sequence[str] | None = None, ax: Axes | None = None,
-            title: str | None = None) -> Axes:
+            title: str | None = None, max_channels: int = MAX_CHANNELS) -> Axes:
     """Backlog over time, one line per channel.
 
     Parameters
@@ -111,6 +132,10 @@ def backlog(series: pd.DataFrame, channels: Sequence[str] | None = None, ax: Axe
         Where to draw; default a new report-style figure.
     title : str, optional
         The finding to state; default the catalogue title of ``backlog_end``.
+    max_channels : int
+        Channels drawn one by one, the largest by ticket volume (the ``tickets`` rows of a KPI
+        table, else the backlog itself, see :func:`top_channels`); the rest are summed into
+        one "other (K channels)" line, empty at a time where one of them has no value.
 
     Returns
     -------
@@ -134,19 +159,23 @@ def backlog(series: pd.DataFrame, channels: Sequence[str] | None = None, ax: Axe
     if channels is not None:
         rows = rows.loc[rows["channel"].isin([str(c) for c in channels])]
     rows = rows.sort_values(["channel", time_column])
+    order = channel_order(rows["channel"], channels)
+    volume = series if "kpi" in series else rows.rename(columns={value: "value"}).assign(kpi=BACKLOG_KPI)
+    _, rest = top_channels(volume, order, max_channels, kpi=BACKLOG_KPI)
+    rows, order = _without_rest(rows, order, rest, BACKLOG_KPI, time_column, value)
     default_title = f"{get_kpi(BACKLOG_KPI).title} by channel"
     with axes_for(ax) as ax:
-        if rows.empty:
+        if not has_values(rows[value]):
             return no_data(ax, title or default_title)
         if time_column == "period":
             positions = period_axis(ax, rows["period"])
             x = rows["period"].astype(str).map(positions)
         else:
             x = rows["date"]
-        _draw_series(ax, rows, x, channel_order(rows["channel"], channels), value)
+        _draw_series(ax, rows, x, order, value)
         ax.set(xlabel=time_column.capitalize(), ylabel=kpi_label(BACKLOG_KPI), title=title or default_title)
         ax.set_ylim(bottom=0)
-        _legend_outside(ax, "channel")
+        legend_outside(ax, "channel")
         return ax
 
 
@@ -189,6 +218,8 @@ def laney_chart(chart: pd.DataFrame, ax: Axes | None = None, title: str | None =
     signal = chart["signal"].fillna(False).to_numpy(dtype=bool)
     name = get_kpi(kpi).title if kpi else "Proportion"
     with axes_for(ax) as ax:
+        if not has_values(pct["p"]):
+            return no_data(ax, title or f"{name}: Laney p\u2032 chart")
         ax.plot(x, pct["p"], marker="o", color="#333333", lw=1.5, label="p")
         ax.plot(x, pct["centre"], color="#4C72B0", lw=1.5, label="centre")
         ax.step(x, pct["ucl"], where="mid", color=LIMIT_COLOR, lw=1.5, label="p\u2032 limits")
@@ -201,5 +232,5 @@ def laney_chart(chart: pd.DataFrame, ax: Axes | None = None, title: str | None =
         label_x(ax, [str(p) for p in periods])
         ax.set(xlabel="Period", ylabel=kpi_label(kpi) if kpi else "Proportion [%]",
                title=title or f"{name}: Laney p\u2032 chart")
-        _legend_outside(ax)
+        legend_outside(ax)
         return ax
