@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from .errors import UnknownKpiError
+
 Scope = str  # "channel": every channel and all; "groups": also voice/text; "all": all only
 
 
@@ -173,7 +175,8 @@ def catalog() -> pd.DataFrame:
 
 
 def get(kpi_id: str) -> Kpi:
-    """The :class:`Kpi` of one id (``KeyError`` naming the known ids otherwise).
+    """The :class:`Kpi` of one id (:class:`~kpitools.errors.UnknownKpiError`, a ``KeyError`` naming
+    the known ids, otherwise).
 
     Examples
     --------
@@ -183,7 +186,7 @@ def get(kpi_id: str) -> Kpi:
     try:
         return _BY_ID[kpi_id]
     except KeyError:
-        raise KeyError(f"unknown KPI id {kpi_id!r}; known: {', '.join(_BY_ID)}") from None
+        raise UnknownKpiError(f"unknown KPI id {kpi_id!r}; known: {', '.join(_BY_ID)}") from None
 
 
 def ids(api: str | None = None) -> list[str]:

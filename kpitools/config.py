@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import pandas as pd
 
 from .errors import ConfigError
-from .schema import DEFAULT_SCALES, TABLES
+from .schema import DEFAULT_SCALES, GROUPS, TABLES
 from .timeparse import localize
 
 CONFIG_NAME = "dataset.toml"
@@ -225,7 +225,7 @@ def read_config(folder: str | Path) -> DatasetConfig:
         except (ValueError, TypeError):
             raise _fail(path, f"as_of {raw['as_of']!r} is not a timestamp like \"2026-11-15T12:00:00\"") from None
     groups = raw.get("channel_groups", {}) or {}
-    if set(groups) - {"voice", "text"}:
+    if set(groups) - set(GROUPS):
         raise _fail(path, f"[channel_groups] only voice and text are known, got {sorted(groups)}")
     voice = tuple(groups.get("voice", ["phone"]))
     text = tuple(groups["text"]) if "text" in groups else None

@@ -25,3 +25,36 @@ class ConfigError(DatasetError):
 
 class PeriodError(KpitoolsError):
     """A period string is malformed or outside the data."""
+
+
+class _PlainMessage(KpitoolsError):
+    """Shows its message as written (``KeyError`` alone would quote it)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class UnknownKpiError(_PlainMessage, KeyError):
+    """A KPI id that is not in the catalogue (SPEC §4); the message lists the known ids.
+
+    Examples
+    --------
+    >>> str(UnknownKpiError("unknown KPI id 'x'")), isinstance(UnknownKpiError("x"), KeyError)
+    ("unknown KPI id 'x'", True)
+    """
+
+
+class UnknownSegmentError(_PlainMessage, KeyError):
+    """A ``by=`` segment that is not a column of the tables the KPIs read."""
+
+
+class UnknownChannelError(KpitoolsError, ValueError):
+    """A channel that the dataset does not have."""
+
+
+class OptionError(KpitoolsError, ValueError):
+    """An argument value outside the ones a function accepts (the message lists them)."""
+
+
+class NotAvailableError(KpitoolsError, ValueError):
+    """The dataset lacks a table or setting that the call needs."""

@@ -1,7 +1,8 @@
 """Report periods: calendar months in the dataset timezone, half-open ``[start, end)`` (SPEC §3, A4).
 
 A period is written ``YYYY-MM``. Several can be asked for at once as a list or as an inclusive
-range ``"2026-01:2026-10"``. Every period must start before ``as_of``.
+range ``"2026-01:2026-10"``. Every period must start before ``as_of``. Month arithmetic on
+labels (the month before, a shift by k months, the 13-month trend window) lives here too.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import pandas as pd
 from .errors import PeriodError
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+#: The months a report's trend shows: the period and the 12 before it.
+TREND_MONTHS = 13
 
 
 def local_midnight(day: dt.date, timezone: str) -> pd.Timestamp:
@@ -77,6 +80,75 @@ class Period:
         return [d.date() for d in pd.date_range(self.first_day, last, freq="D")]
 
 
+def month_number(label: str) -> int:
+    """Months since 1970-01 of a ``YYYY-MM`` label (the engine's month key).
+
+    Examples
+    --------
+    >>> month_number("1970-01"), month_number("2026-10")
+    (0, 681)
+    """
+    match = _MONTH.match(label.strip()) if isinstance(label, str) else None
+    if not match or not 1 <= int(match.group(2)) <= 12:
+        raise PeriodError(f"period {label!r} is not a month written YYYY-MM (e.g. \"2026-10\")")
+    return (int(match.group(1)) - 1970) * 12 + int(match.group(2)) - 1
+
+
+def month_label(number: int) -> str:
+    """The ``YYYY-MM`` label of a month key (:func:`month_number` reversed).
+
+    Examples
+    --------
+    >>> month_label(681)
+    '2026-10'
+    """
+    return f"{1970 + number // 12:04d}-{number % 12 + 1:02d}"
+
+
+def shift(period: str, months: int) -> str:
+    """The month ``months`` after ``period`` (negative: before).
+
+    Examples
+    --------
+    >>> shift("2026-01", -1), shift("2026-10", -12), shift("2026-12", 1)
+    ('2025-12', '2025-10', '2027-01')
+    """
+    return month_label(month_number(period) + months)
+
+
+def previous(period: str, months: int = 1) -> str:
+    """The month ``months`` before ``period``.
+
+    Examples
+    --------
+    >>> previous("2026-01"), previous("2026-10", 12)
+    ('2025-12', '2025-10')
+    """
+    return shift(period, -months)
+
+
+def trend_periods(period: str, months: int = TREND_MONTHS) -> list[str]:
+    """The ``months`` periods ending with ``period``, oldest first.
+
+    Examples
+    --------
+    >>> trend_periods("2026-02", 4)
+    ['2025-11', '2025-12', '2026-01', '2026-02']
+    """
+    return [shift(period, -k) for k in range(months - 1, -1, -1)]
+
+
+def trend_range(period: str, months: int = TREND_MONTHS) -> str:
+    """The ``months`` months ending with ``period`` as a range ``kt.kpis`` takes.
+
+    Examples
+    --------
+    >>> trend_range("2026-10")
+    '2025-10:2026-10'
+    """
+    return f"{shift(period, 1 - months)}:{shift(period, 0)}"
+
+
 def month_period(label: str, timezone: str) -> Period:
     """The :class:`Period` of a ``YYYY-MM`` label in ``timezone``.
 
@@ -86,24 +158,21 @@ def month_period(label: str, timezone: str) -> Period:
     >>> p.start.isoformat(), p.end.isoformat()
     ('2026-10-01T00:00:00+02:00', '2026-11-01T00:00:00+01:00')
     """
-    match = _MONTH.match(label.strip()) if isinstance(label, str) else None
-    if not match or not 1 <= int(match.group(2)) <= 12:
-        raise PeriodError(f"period {label!r} is not a month written YYYY-MM (e.g. \"2026-10\")")
-    year, month = int(match.group(1)), int(match.group(2))
+    number = month_number(label)
+    year, month = 1970 + number // 12, number % 12 + 1
     first = dt.date(year, month, 1)
     following = dt.date(year + month // 12, month % 12 + 1, 1)
-    return Period(f"{year:04d}-{month:02d}", local_midnight(first, timezone),
-                  local_midnight(following, timezone), (year - 1970) * 12 + month - 1)
+    return Period(month_label(number), local_midnight(first, timezone), local_midnight(following, timezone), number)
 
 
 def _labels(spec: str | Iterable[str]) -> list[str]:
     if isinstance(spec, str):
         if ":" in spec:
             first, _, last = spec.partition(":")
-            a, b = month_period(first, "UTC"), month_period(last, "UTC")
-            if b.month < a.month:
+            a, b = month_number(first), month_number(last)
+            if b < a:
                 raise PeriodError(f"period range {spec!r} ends before it starts")
-            return [f"{1970 + m // 12:04d}-{m % 12 + 1:02d}" for m in range(a.month, b.month + 1)]
+            return [month_label(m) for m in range(a, b + 1)]
         return [spec]
     labels = list(spec)
     if not labels or not all(isinstance(x, str) for x in labels):

@@ -15,8 +15,12 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from .schema import ALL
+from .schema import GROUPS as CHANNEL_GROUPS
+
 CPI = "cpi"
-GROUPS = ("voice", "text", "all")
+#: Rows that are not channels: the groups and the total.
+GROUPS = (*CHANNEL_GROUPS, ALL)
 DEFAULT_SHIFTS: tuple[float, ...] = (5.0, 10.0, 20.0)
 COLUMNS = ["period", "from_channel", "to_channel", "shift_pct", "volume", "tickets_moved", "cpi_from",
            "cpi_to", "saving"]

@@ -100,6 +100,11 @@ DEFAULT_SCALES: dict[str, tuple[int, int]] = {"csat": (1, 5), "nps": (0, 10), "c
 TRUE_WORDS = frozenset({"true", "t", "1", "yes", "y"})
 FALSE_WORDS = frozenset({"false", "f", "0", "no", "n"})
 
+#: The ``channel`` of rows over every channel.
+ALL = "all"
+#: The channel groups written besides the channels (``voice`` and ``text``, SPEC A6).
+GROUPS: tuple[str, ...] = ("voice", "text")
+
 
 def columns(table: str) -> tuple[str, ...]:
     """Canonical column names of ``table`` in schema order."""

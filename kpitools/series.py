@@ -21,8 +21,8 @@ import pandas as pd
 
 from .periods import local_midnight, parse_periods
 from .quality import spam_mask
+from .schema import ALL
 
-ALL = "all"
 _NEVER = np.iinfo(np.int64).max  # "not resolved by as_of"
 
 

@@ -3,7 +3,8 @@
 ``targets`` rows with ``kpi = "frt_h"`` are SLA thresholds in calendar hours, not targets. Every
 other row is a target for one KPI id: for its channel, or, with an empty channel, for every
 channel and ``all`` that has no row of its own (a channel row overrides the empty-channel row,
-as for thresholds).
+as for thresholds). That rule is :func:`target_for`; thresholds, the scorecard and the reports
+all ask it.
 """
 
 from __future__ import annotations
@@ -14,9 +15,32 @@ import numpy as np
 import pandas as pd
 
 from .catalog import get as get_kpi
+from .schema import ALL, GROUPS
 
 THRESHOLD = "frt_h"
 SCORECARD_COLUMNS = ["period", "kpi", "channel", "target", "value", "direction", "status"]
+
+
+def target_for(targets: pd.DataFrame | None, kpi: str, channel: str = ALL) -> float | None:
+    """The target of ``kpi`` for ``channel``: the channel's own row, else the row with an empty
+    channel, which applies to every channel and ``all`` but not to the groups ``voice``/``text``
+    (a group has only its own row); None when neither exists.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"kpi": ["csat_pct"] * 2, "target": [80.0, 70.0], "channel": [None, "phone"]})
+    >>> [target_for(t, "csat_pct", c) for c in ("all", "chat", "phone", "voice")], target_for(t, "nps")
+    ([80.0, 80.0, 70.0, None], None)
+    """
+    if targets is None or targets.empty:
+        return None
+    rows = targets.loc[targets["kpi"] == kpi]
+    channels = rows["channel"] if "channel" in rows else pd.Series(pd.NA, index=rows.index, dtype=object)
+    own = rows.loc[(channels == channel).fillna(False).to_numpy(bool), "target"]
+    if len(own):
+        return float(own.iloc[0])
+    every = rows.loc[channels.isna().to_numpy(bool), "target"]
+    return float(every.iloc[0]) if len(every) and channel not in GROUPS else None
 
 
 def frt_thresholds(targets: pd.DataFrame | None, channels: list[str]) -> dict[str, float]:
@@ -29,19 +53,8 @@ def frt_thresholds(targets: pd.DataFrame | None, channels: list[str]) -> dict[st
     >>> frt_thresholds(t, ["chat", "email"])
     {'chat': 1.0, 'email': 4.0}
     """
-    if targets is None:
-        return {}
-    rows = targets[targets["kpi"] == THRESHOLD]
-    channel = rows["channel"] if "channel" in rows else pd.Series(pd.NA, index=rows.index)
-    default = rows.loc[channel.isna(), "target"]
-    own = dict(zip(rows.loc[channel.notna(), "channel"], rows.loc[channel.notna(), "target"]))
-    out = {}
-    for c in channels:
-        if c in own:
-            out[c] = float(own[c])
-        elif len(default):
-            out[c] = float(default.iloc[0])
-    return out
+    found = {c: target_for(targets, THRESHOLD, c) for c in channels}
+    return {c: t for c, t in found.items() if t is not None}
 
 
 def _status(value: np.ndarray, target: np.ndarray, direction: list[Any]) -> list[str]:
@@ -87,23 +100,23 @@ def targets_scorecard(kpis_df: pd.DataFrame, ds: Any) -> pd.DataFrame:
         return pd.DataFrame(columns=SCORECARD_COLUMNS)
     targets = targets[targets["kpi"] != THRESHOLD]
     channel = targets["channel"] if "channel" in targets else pd.Series(pd.NA, index=targets.index)
-    groups = {"voice", "text"}
     rows = kpis_df[["period", "channel", "kpi", "value"]]
+    periods = rows["period"].drop_duplicates().tolist() or [None]
     frames = []
-    for kpi_id, target, chan in zip(targets["kpi"], targets["target"], channel):
+    for kpi_id in dict.fromkeys(targets["kpi"]):  # each KPI with a target
         mine = rows[rows["kpi"] == kpi_id]
-        if pd.isna(chan):
-            own = set(channel[(targets["kpi"] == kpi_id) & channel.notna()])
-            mine = mine[~mine["channel"].isin(own | groups)]
-            if mine.empty:  # the KPI is not in kpis_df: one "no data" row per period for all
-                mine = pd.DataFrame({"period": rows["period"].drop_duplicates().tolist() or [None],
-                                     "channel": "all", "kpi": kpi_id, "value": np.nan})
-        else:
-            mine = mine[mine["channel"] == chan]
-            if mine.empty:
-                mine = pd.DataFrame({"period": rows["period"].drop_duplicates().tolist() or [None],
-                                     "channel": chan, "kpi": kpi_id, "value": np.nan})
-        frames.append(mine.assign(target=float(target)))
+        goal = {c: target_for(targets, kpi_id, c) for c in set(mine["channel"])}
+        mine = mine.assign(target=[goal[c] for c in mine["channel"]]).dropna(subset=["target"])
+        if len(mine):
+            frames.append(mine)
+        own = set(channel[(targets["kpi"] == kpi_id) & channel.notna()])
+        for chan in channel[targets["kpi"] == kpi_id]:  # a target row no KPI row meets: "no data" per period
+            if pd.isna(chan) and mine["channel"].isin(own).all():
+                chan = ALL
+            elif pd.isna(chan) or (mine["channel"] == chan).any():
+                continue
+            frames.append(pd.DataFrame({"period": periods, "channel": chan, "kpi": kpi_id, "value": np.nan,
+                                        "target": target_for(targets, kpi_id, chan)}))
     if not frames:
         return pd.DataFrame(columns=SCORECARD_COLUMNS)
     out = pd.concat(frames, ignore_index=True)

@@ -59,3 +59,13 @@ def test_module_and_function_both_work():
 
     assert module.get("nps").family == "perceptual"
     assert kt.catalog().shape == (39, 7)
+
+
+def test_an_unknown_kpi_id_is_a_typed_user_error():
+    from kpitools.catalog import get
+    from kpitools.errors import KpitoolsError, UnknownKpiError
+
+    with pytest.raises(UnknownKpiError) as info:
+        get("fcr")
+    assert isinstance(info.value, KpitoolsError) and isinstance(info.value, KeyError)
+    assert str(info.value).startswith("unknown KPI id 'fcr'; known: tickets, ")  # not quoted as a KeyError

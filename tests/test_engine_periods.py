@@ -31,3 +31,15 @@ def test_parse_single_list_and_range():
 def test_bad_periods_raise_period_error(bad):
     with pytest.raises(PeriodError):
         parse_periods(bad, "UTC", AS_OF)
+
+
+def test_month_arithmetic():
+    from kpitools.periods import month_label, month_number, previous, shift, trend_periods, trend_range
+
+    assert shift("2026-01", -1) == previous("2026-01") == "2025-12"
+    assert shift("2026-12", 1) == "2027-01" and previous("2026-10", 12) == "2025-10"
+    assert trend_periods("2026-02", 3) == ["2025-12", "2026-01", "2026-02"]
+    assert trend_range("2026-10") == "2025-10:2026-10" and len(trend_periods("2026-10")) == 13
+    assert all(month_label(month_number(p)) == p for p in ("1999-12", "2026-01", "2100-07"))
+    with pytest.raises(PeriodError):
+        previous("2026-13")

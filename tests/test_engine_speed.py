@@ -274,3 +274,12 @@ def test_without_schedule_bh_rows_are_omitted():
     assert not df["kpi"].str.contains("_bh_").any()
     assert df.attrs["omitted"]["frt_bh_median_h"] == "no business_hours in dataset.toml"
     assert "coverage_pct" in df.attrs["omitted"]
+
+
+def test_an_unknown_segment_is_a_typed_user_error():
+    from kpitools.errors import KpitoolsError, UnknownSegmentError
+
+    ds = make_dataset(tickets=tickets(2), as_of="2026-11-01")
+    with pytest.raises(UnknownSegmentError, match=r"by='queue' is not a column of the tickets table") as info:
+        kt.speed(ds, "2026-10", by="queue")
+    assert isinstance(info.value, KpitoolsError) and isinstance(info.value, KeyError)

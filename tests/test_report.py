@@ -90,7 +90,8 @@ def test_kpi_table_cells_labels_and_columns():
 
 def test_kpi_table_from_the_engine():
     tickets = {"ticket_id": ["t1", "t2", "t3"], "channel": ["chat", "chat", "email"],
-               "created_at": "2026-10-05 10:00", "resolved_at": "2026-10-05 12:00", "contacts": [1, 2, 1]}
+               "created_at": "2026-10-05 10:00", "resolved_at": "2026-10-05 12:00", "contacts": [1, 2, 1],
+               "reopened": 0}
     kp = kt.kpis(make_dataset(tickets=tickets, as_of="2026-11-01"), "2026-10")
     t = report.kpi_table(kp, ["tickets", "fcr_pct"])
     # chat: 1 of 2 resolved at first contact; Wilson 95 % CI of 1/2 is [9.5, 90.5]
@@ -110,7 +111,8 @@ def test_every_display_escapes_data_text():
 
 def test_escaping_from_a_dataset_with_a_hostile_channel_and_topic():
     tickets = {"ticket_id": ["t1", "t2"], "channel": [XSS, "chat"], "topic": [XSS, "billing"],
-               "created_at": "2026-10-05 10:00"}
+               "created_at": "2026-10-05 10:00", "first_response_at": "2026-10-05 11:00",
+               "resolved_at": "2026-10-05 12:00", "contacts": 1, "reopened": 0}
     ds = make_dataset(tickets=tickets, targets={"kpi": ["tickets"], "target": [1.0], "channel": [XSS]},
                       as_of="2026-11-01")
     kp = kt.kpis(ds, "2026-10")
@@ -210,7 +212,7 @@ def _comparison_world():
     # chat: 60 resolved tickets, 50 at first contact; XSS channel: 60 resolved, 30 at first contact
     tickets = {"ticket_id": [f"t{i}" for i in range(120)], "channel": ["chat"] * 60 + [XSS] * 60,
                "created_at": "2026-10-05 10:00", "resolved_at": "2026-10-05 12:00",
-               "contacts": [1] * 50 + [2] * 10 + [1] * 30 + [2] * 30}
+               "contacts": [1] * 50 + [2] * 10 + [1] * 30 + [2] * 30, "reopened": 0}
     return make_dataset(tickets=tickets, as_of="2026-11-01")
 
 
@@ -244,7 +246,7 @@ def test_changes_table_words_and_colours():
     assert (mom["before"], mom["now"], mom["verdict"]) == ("10.0", "30.0", "higher (worse)")
     assert mom["change [95 % CI]"].startswith("+20.0 pp [")
     yoy = t.frame[t.frame["compared"] == "vs 2025-10"].iloc[0]
-    assert yoy["verdict"] == "not enough data (no data for 2025-10)"
+    assert yoy["verdict"] == "not enough data (no data for October 2025)"
     assert report.BAD in t.html
 
 
@@ -284,3 +286,33 @@ def test_log_hours_axis_on_either_axis():
     with pytest.raises(ValueError, match="axis"):
         report.log_hours_axis(ax, axis="z")
     plt.close(fig)
+
+
+def test_setup_does_what_the_first_cells_of_a_notebook_did(monkeypatch):
+    from kpitools import loading
+
+    ds = make_dataset(tickets={"ticket_id": ["a", "b", "c"], "channel": ["chat", "email", "chat"],
+                               "created_at": ["2026-10-05 10:00"] * 3}, as_of="2026-11-15 12:00")
+    monkeypatch.setattr(loading, "load", lambda path: ds)
+    got = report.setup("data/<my set>", "2026-10", ["email"])
+    assert got.ds is ds and got.shown == ["email"] and got.month == "October 2026"
+    assert set(got.view["channel"]) <= {"email", "voice", "text", "all"}
+    assert got.kpis["period"].astype(str).min() == "2025-10"  # the 13-month trend
+    assert repr(got.header) == ("October 2026 · dataset <my set> · data up to 15 November 2026, 12:00 (UTC) · "
+                                "channels: email")
+    assert "&lt;my set&gt;" in got.header._repr_html_()
+    assert report.setup("x", "2026-10", []).shown == ["chat", "email"]
+    with pytest.raises(kt.KpitoolsError, match=r"unknown channels \['fax'\]; the dataset has \['chat', 'email'\]"):
+        report.setup("x", "2026-10", ["fax", "chat"])
+    with pytest.raises(ValueError):  # what the notebooks raised before
+        report.shown_channels(["fax"], ["chat"])
+
+
+def test_every_name_the_notebooks_call_exists():
+    import re
+    from pathlib import Path
+
+    used = set()
+    for path in (Path(__file__).parents[1] / "notebooks").glob("*.ipynb"):
+        used |= set(re.findall(r"report\.([A-Za-z_]+)", path.read_text(encoding="utf-8")))
+    assert used and not [name for name in sorted(used) if not hasattr(report, name)]

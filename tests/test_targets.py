@@ -42,8 +42,28 @@ def test_scorecard_directions_overrides_and_no_data():
 
 
 def test_scorecard_from_a_real_kpis_table():
-    t = tickets(4, resolved_at="2026-10-06", contacts=[1, 1, 1, 2])
+    t = tickets(4, resolved_at="2026-10-06", contacts=[1, 1, 1, 2], reopened=0)
     ds = make_dataset(tickets=t, targets={"kpi": ["fcr_pct"], "target": [80.0]}, as_of="2026-11-01")
     card = kt.targets_scorecard(kt.kpis(ds, "2026-10"), ds)
     # fcr 3/4 = 75 < 80 for chat and all
     assert card[["channel", "value", "status"]].values.tolist() == [["all", 75.0, "missed"], ["chat", 75.0, "missed"]]
+
+
+def test_one_lookup_for_reports_thresholds_and_the_scorecard():
+    from types import SimpleNamespace
+
+    from kpitools import report
+    from kpitools.targets import target_for
+
+    t = pd.DataFrame({"kpi": ["nps", "nps", "frt_h", "frt_h"], "target": [30.0, 10.0, 8.0, 1.0],
+                      "channel": [None, "phone", None, "chat"]})
+    assert [target_for(t, "nps", c) for c in ("all", "chat", "phone", "voice")] == [30.0, 30.0, 10.0, None]
+    assert target_for(t, "csat_pct", "chat") is None and target_for(None, "nps") is None
+    assert target_for(t.drop(columns="channel"), "nps", "chat") == 30.0  # no channel column: every row is for all
+    assert frt_thresholds(t, ["chat", "email"]) == {c: target_for(t, "frt_h", c) for c in ("chat", "email")}
+    ds = SimpleNamespace(targets=t)
+    assert report.target(ds, "nps", "phone") == target_for(t, "nps", "phone")
+    kp = kpi_rows([("2026-10", c, "nps", 20.0) for c in ("all", "chat", "phone", "voice")])
+    card = kt.targets_scorecard(kp, ds)
+    assert {r.channel: r.target for r in card.itertuples()} == {c: target_for(t, "nps", c)
+                                                                 for c in ("all", "chat", "phone")}

@@ -37,7 +37,7 @@ from ..engine.speed import outcome_counts as engine_outcome_counts
 from ..engine.context import HOUR_US, Context
 from ..engine.durations import counts as duration_counts
 from ..engine.tidy import ALL, weighted_moments, with_all
-from ..errors import KpitoolsError
+from ..errors import KpitoolsError, UnknownSegmentError
 from ..periods import parse_periods
 from ..stats import km_median, nps_ci, t_ci, wilson_ci
 
@@ -97,10 +97,7 @@ def kind_of(kpi: str) -> str:
     """
     if kpi in KINDS:
         return KINDS[kpi]
-    try:
-        entry = catalog.get(kpi)
-    except KeyError as exc:
-        raise KpitoolsError(exc.args[0]) from None
+    entry = catalog.get(kpi)  # UnknownKpiError for an unknown id
     if entry.scope == "all":
         why = "it is written for all channels only (SPEC A6)"
     elif kpi in _NOT_COMPARABLE:
@@ -318,7 +315,7 @@ def gather(ctx: Context, kpi: str, by: str = "channel") -> Observations:
         raise KpitoolsError(f"{kpi} cannot be computed on this dataset: {reason}")
     tables = ("surveys", "tickets") if catalog.get(kpi).api == "satisfaction" else ("tickets",)
     if not any(by in ctx.ds.tables.get(name, ()) for name in tables):
-        raise KpitoolsError(f"by={by!r} is not a column of the {' or '.join(tables)} table")
+        raise UnknownSegmentError(f"by={by!r} is not a column of the {' or '.join(tables)} table")
     scale = None
     try:
         if kpi in _TICKET_SHARES:

@@ -9,6 +9,7 @@ import pandas as pd
 
 from .. import catalog
 from ..dataset import Dataset
+from ..errors import NotAvailableError, OptionError
 from . import cost, customers
 from . import engagement as engagement_kpis
 from . import satisfaction as satisfaction_kpis
@@ -213,9 +214,9 @@ def cohort_table(ds: Dataset, freq: str = "M", *, backend: Backend | None = None
     [['2026-09', 0, 100.0], ['2026-09', 1, 50.0], ['2026-09', 2, nan], ['2026-10', 0, 0.0], ['2026-10', 1, nan]]
     """
     if freq != "M":
-        raise ValueError(f"freq={freq!r}: only monthly cohorts (\"M\") are supported")
+        raise OptionError(f"freq={freq!r}: only monthly cohorts (\"M\") are supported")
     if ds.customers is None or ds.activity is None:
-        raise ValueError("cohort_table needs the customers and activity tables")
+        raise NotAvailableError("cohort_table needs the customers and activity tables")
     with Context(ds, None, backend) as ctx:
         return customers.cohort_table(ctx)
 
@@ -238,9 +239,9 @@ def survival_curve(ds: Dataset, metric: str = "ttr", by: str | None = "channel",
     from ..stats import km_curve
 
     if metric not in ("frt", "ttr"):
-        raise ValueError(f"metric must be 'frt' or 'ttr', got {metric!r}")
+        raise OptionError(f"metric must be 'frt' or 'ttr', got {metric!r}")
     if business_hours and ds.config.business_hours is None:
-        raise ValueError("business_hours=True needs [business_hours] in dataset.toml")
+        raise NotAvailableError("business_hours=True needs [business_hours] in dataset.toml")
     with Context(ds, period, backend) as ctx:
         t = ctx.tickets(by or "channel")
         t = t.filter(t.created_us <= ctx.as_of_us, ~t.abandoned)

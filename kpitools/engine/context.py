@@ -29,6 +29,7 @@ import pyarrow as pa
 
 from ..catalog import get as get_kpi
 from ..dataset import KEY, Dataset, group_channels
+from ..errors import UnknownSegmentError
 from ..periods import Period, parse_periods
 from ..timeparse import utc_offsets
 from .backend import Backend, ibis_module
@@ -365,13 +366,14 @@ class Context:
     def segment_values(self, by: str, tables: tuple[str, ...]) -> list[str]:
         """Sorted distinct non-empty values (as text) of column ``by`` over the named tables.
 
-        Raises ``KeyError`` when no named table has the column.
+        Raises :class:`~kpitools.errors.UnknownSegmentError` (a ``KeyError``) when no named table has
+        the column.
         """
         found = [t for t in tables if self._has(t, by)]
         if not found:
             if by == "channel":  # a dataset without tickets or surveys has no channels
                 return []
-            raise KeyError(f"by={by!r} is not a column of the {' or '.join(tables)} table")
+            raise UnknownSegmentError(f"by={by!r} is not a column of the {' or '.join(tables)} table")
         return sorted({v for t in found for v in self.ds.store.distinct(t, by)})
 
     @cached_property
@@ -410,7 +412,7 @@ class Context:
         if ("tickets", by) in self._tables:
             return self._tables[("tickets", by)]
         if not self._has("tickets", by):
-            raise KeyError(f"by={by!r} is not a column of the tickets table")
+            raise UnknownSegmentError(f"by={by!r} is not a column of the tickets table")
         base = self._base("tickets")
         as_of = self.as_of_ns_int
         codes_g = self._codes(by)
@@ -507,7 +509,7 @@ class Context:
                 f"SELECT count(*) FROM {from_} WHERE {' AND '.join(keep)} AND {own} IS NULL "
                 f"AND s.ticket_id IS NOT NULL").fetchone()[0]
             if unfilled:
-                raise KeyError(f"by={by!r} is not a column of the surveys or tickets table")
+                raise UnknownSegmentError(f"by={by!r} is not a column of the surveys or tickets table")
         return self._sql_table(("surveys", by), query, cache=False)
 
     def customers(self) -> Any:

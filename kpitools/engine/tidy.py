@@ -16,11 +16,11 @@ from typing import IO, Any
 import numpy as np
 import pandas as pd
 
+from ..schema import ALL
 from ..stats import t_ci, wilson_ci
 
 COLUMNS = ["period", "group", "kpi", "value", "n", "ci_low", "ci_high"]
 CSV_COLUMNS = ["period", "channel", "kpi", "value", "n", "ci_low", "ci_high"]
-ALL = "all"
 
 
 def grid(months: list[int], groups: list[str]) -> pd.MultiIndex:
@@ -173,3 +173,17 @@ def kpis_to_csv(df: pd.DataFrame, path_or_buffer: str | Path | IO[str] | None = 
     else:
         path_or_buffer.write(out)
     return None
+
+
+def omitted_frame(kpis: pd.DataFrame) -> pd.DataFrame:
+    """The KPIs a table leaves out and why (``kpis.attrs["omitted"]``) as rows ``kpi, reason``,
+    in catalogue-independent, sorted order.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame(); df.attrs["omitted"] = {"fcr_pct": "no reopened column in tickets"}
+    >>> omitted_frame(df).values.tolist()
+    [['fcr_pct', 'no reopened column in tickets']]
+    """
+    omitted = kpis.attrs.get("omitted", {})
+    return pd.DataFrame(sorted(omitted.items()), columns=["kpi", "reason"])

@@ -7,13 +7,14 @@ from typing import Any, Protocol
 
 import pandas as pd
 
+from ..periods import trend_periods
+from ..engine.tidy import omitted_frame
 from ..safety import write_safe_csv
 
 KPIS_CSV = "kpis.csv"
 KPIS_PARQUET = "kpis.parquet"
 OMITTED_CSV = "omitted.csv"
 REJECTS_CSV = "rejects.csv"
-TREND_MONTHS = 13
 
 
 class KpiEngine(Protocol):
@@ -22,32 +23,6 @@ class KpiEngine(Protocol):
     def kpis(self, ds: Any, period: Any = ..., channels: Any = None) -> pd.DataFrame: ...
 
     def kpis_to_csv(self, df: pd.DataFrame, path: Any) -> Any: ...
-
-
-def trend_periods(period: str, months: int = TREND_MONTHS) -> list[str]:
-    """The ``months`` periods ending with ``period``, oldest first.
-
-    Examples
-    --------
-    >>> trend_periods("2026-02", 4)
-    ['2025-11', '2025-12', '2026-01', '2026-02']
-    """
-    end = pd.Period(period, freq="M")
-    return [str(end - k) for k in range(months - 1, -1, -1)]
-
-
-def omitted_frame(kpis: pd.DataFrame) -> pd.DataFrame:
-    """The KPIs a table leaves out and why (``kpis.attrs["omitted"]``) as rows ``kpi, reason``,
-    in catalogue-independent, sorted order.
-
-    Examples
-    --------
-    >>> df = pd.DataFrame(); df.attrs["omitted"] = {"fcr_pct": "no reopened column in tickets"}
-    >>> omitted_frame(df).values.tolist()
-    [['fcr_pct', 'no reopened column in tickets']]
-    """
-    omitted = kpis.attrs.get("omitted", {})
-    return pd.DataFrame(sorted(omitted.items()), columns=["kpi", "reason"])
 
 
 def write_tables(ds: Any, period: str, engine: KpiEngine, out_dir: Path) -> dict[str, Path]:
