@@ -50,17 +50,27 @@ def test_month_over_month_known_answer(two_months):
     assert (mom.verdict, mom.improved, mom.compare_to) == ("higher", False, "2026-09")  # lower is better
 
 
-def test_year_over_year_without_data_says_so(two_months):
+def test_year_over_year_before_the_data_says_so(two_months):
+    # the tickets start in September 2026: October 2025 is not covered (SPEC A15)
     yoy = row(changes(two_months, "2026-10", "abandonment_pct"), "chat", "yoy")
     assert yoy.compare_to == "2025-10" and yoy.verdict == "not enough data"
-    assert yoy.reason == "no data for 2025-10" and math.isnan(yoy.p_adj) and math.isnan(yoy.value_before)
-    assert yoy.improved is None
+    assert yoy.reason == "no data for October 2025" and math.isnan(yoy.p_adj) and math.isnan(yoy.value_before)
+    assert math.isnan(yoy.n_before) and math.isnan(yoy["diff"]) and yoy.improved is None
+    assert (yoy.value, yoy.n) == (30, 100)  # the period itself is covered
+
+
+def test_a_channel_without_data_in_a_covered_month():
+    # chat has tickets both months, email only in October: September is covered, email's n is 0
+    t = pd.concat([monthly("chat", "2026-09", 100, 10), monthly("chat", "2026-10", 100, 30),
+                   monthly("email", "2026-10", 50, 5)])
+    mom = row(changes(make_dataset(tickets=t, as_of="2026-11-01"), "2026-10", "abandonment_pct"), "email", "mom")
+    assert mom.reason == "no data for September 2026" and mom.n_before == 0
 
 
 def test_fewer_than_30_before():
     t = pd.concat([monthly("chat", "2026-09", 20, 2), monthly("chat", "2026-10", 100, 30)])
     mom = row(changes(make_dataset(tickets=t, as_of="2026-11-01"), "2026-10", "abandonment_pct"), "chat", "mom")
-    assert mom.verdict == "not enough data" and mom.reason == "n < 30 for 2026-09 (n = 20)"
+    assert mom.verdict == "not enough data" and mom.reason == "n < 30 for September 2026 (n = 20)"
 
 
 def test_nps_and_mean_changes():

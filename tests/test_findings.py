@@ -10,7 +10,7 @@ from scipy import stats as sps
 
 import kpitools as kt
 from kpitools.comparisons import findings
-from kpitools.comparisons.findings import magnitude, rank
+from kpitools.comparisons.findings import COLUMNS, magnitude, rank
 from tests.factories import make_dataset, tickets
 
 Z_MDD = 1.959963984540054 + sps.norm.ppf(0.8)
@@ -64,7 +64,7 @@ def test_no_difference_note_gives_the_detectable_difference(tiny):
 
 
 def test_missing_inputs_are_skipped_with_a_reason(tiny):
-    assert tiny.attrs["skipped"]["frt_median_h"] == "tickets.first_response_at is empty"
+    assert tiny.attrs["skipped"]["frt_median_h"] == "no first_response_at column in tickets"
     assert tiny.attrs["skipped"]["sla_frt_pct"] == "no targets table"
     assert tiny["rank"].tolist() == list(range(1, len(tiny) + 1))
 
@@ -78,6 +78,17 @@ def test_a_channel_below_every_other_gets_one_statement():
                                          "channel (email 30%, phone 35%; all p < 0.001, Holm).")
     assert diff.iloc[0]["pairs"] == (("chat", "email"), ("chat", "phone"))
     assert res.iloc[-1]["statement"].startswith("email and phone abandonment: no significant difference")
+
+
+def test_a_quiet_month_keeps_the_columns():
+    # 20 tickets per channel: too few for any verdict, so no finding at all
+    t = pd.concat([abandoning("chat", 20, 2), abandoning("phone", 20, 3)])
+    res = findings(make_dataset(tickets=t, as_of="2026-11-01"), "2026-10")
+    assert res.empty and list(res.columns) == COLUMNS
+    assert res["p_adj"].dtype == float and res["n"].dtype == float
+    # the monthly summary's channel filter: an empty mask must still select rows, not columns
+    shown = res[res["channels"].map(lambda cs: set(cs) <= {"chat", "all"}).astype(bool)]
+    assert shown["statement"].tolist() == []
 
 
 def test_magnitude_classes():

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .. import catalog
+from .. import catalog, coverage
 from ..dataset import Dataset
 from ..engine.context import Context
 from ..engine.tidy import ALL
-from ..errors import KpitoolsError
+from ..errors import KpitoolsError, UnknownChannelError
+from ..periods import shift
 from ..stats import laney_p_prime
 from .contrast import better_of, check_options, contrast, judge
-from .observations import Observations, gather, kind_of, samples, single_period
+from .observations import Observations, Sample, gather, kind_of, make_sample, samples, single_period
+from .wording import month
 
 COLUMNS = [
     "kpi", "channel", "period", "compare_to", "kind", "value", "value_before", "n", "n_before", "diff",
@@ -22,17 +25,6 @@ COLUMNS = [
     "verdict", "improved", "reason", "flags", "signal",
 ]
 KINDS = {"mom": 1, "yoy": 12}  # kind -> months back
-
-
-def shift(period: str, months: int) -> str:
-    """The month ``months`` after ``period`` (negative: before).
-
-    Examples
-    --------
-    >>> shift("2026-01", -1), shift("2026-10", -12)
-    ('2025-12', '2025-10')
-    """
-    return str(pd.Period(period, "M") + months)
 
 
 def _check_history(history: Any) -> None:
@@ -47,10 +39,12 @@ def window(period: str, kpi: str, history: int = 12) -> list[str]:
     return [shift(period, -m) for m in sorted(back, reverse=True)] + [period]
 
 
-def laney_chart(obs: Observations, period: str, group: str = ALL, history: int = 12) -> pd.DataFrame:
+def laney_chart(obs: Observations, period: str, group: str = ALL, history: int = 12,
+                uncovered: Collection[str] = ()) -> pd.DataFrame:
     """The Laney p′ chart of a share's ``group`` over ``period`` and the ``history`` months
-    before it, from gathered observations (months before the group's first data left out)."""
-    labels = [shift(period, -m) for m in range(history, 0, -1)] + [period]
+    before it, from gathered observations (the ``uncovered`` months, SPEC A15, and the months
+    before the group's first data left out)."""
+    labels = [m for m in (shift(period, -b) for b in range(history, -1, -1)) if m not in uncovered]
     rows = obs.data[obs.data["group"] == group].set_index("period")
     k = rows["successes"].reindex(labels, fill_value=0).to_numpy(float)
     n = rows["n"].reindex(labels, fill_value=0).to_numpy(float)
@@ -61,18 +55,33 @@ def laney_chart(obs: Observations, period: str, group: str = ALL, history: int =
     return chart
 
 
+def _samples(obs: Observations, period: str, groups: list[str], uncovered: Collection[str]) -> dict[str, Sample]:
+    """The groups' samples in ``period``; none (n = 0) in a month the KPI's tables do not cover."""
+    if period in uncovered:
+        return dict.fromkeys(groups, make_sample(obs, obs.data.iloc[:0]))
+    return samples(obs, period, groups)
+
+
 def change_table(obs: Observations, period: str, groups: list[str], p_adjust: str = "holm",
-                 alpha: float = 0.05, history: int = 12) -> pd.DataFrame:
-    """:func:`changes` on gathered observations (see there for the output)."""
+                 alpha: float = 0.05, history: int = 12, uncovered: Collection[str] = ()) -> pd.DataFrame:
+    """:func:`changes` on gathered observations (see there for the output); ``uncovered`` are the
+    months of the window the KPI's tables do not cover (see :mod:`kpitools.coverage`)."""
     rows = []
+    now_s = _samples(obs, period, groups, uncovered)
     for kind, back in KINDS.items():
         before = shift(period, -back)
-        now_s, before_s = samples(obs, period, groups), samples(obs, before, groups)
+        before_s = _samples(obs, before, groups, uncovered)
+        # an uncovered month has no data, not zero: its n stays empty and the contrast says
+        # "no data for <month>" (the current month first)
+        gap = next((m for m in (period, before) if m in uncovered), None)
         for g in groups:  # a handful of channels
             a, b = now_s[g], before_s[g]
+            result = contrast(a, b, month(period), month(before), alpha)
+            if gap is not None:
+                result["reason"] = coverage.no_data(gap)
             rows.append({"channel": g, "compare_to": before, "kind": kind, "value": a.estimate,
-                         "value_before": b.estimate, "n": a.n, "n_before": b.n,
-                         **contrast(a, b, period, before, alpha)})
+                         "value_before": b.estimate, "n": np.nan if period in uncovered else a.n,
+                         "n_before": np.nan if before in uncovered else b.n, **result})
     out = judge(pd.DataFrame(rows), p_adjust, alpha)
     direction = catalog.get(obs.kpi).direction
     # object columns: True / False / None, whatever the mix
@@ -81,9 +90,11 @@ def change_table(obs: Observations, period: str, groups: list[str], p_adjust: st
     signals = {}
     if obs.kind == "share":
         for g in groups:
-            chart = laney_chart(obs, period, g, history)
-            at = chart.loc[chart["period"] == period, "signal"]
-            signals[g] = bool(at.iloc[0]) if len(at) and chart["n"].iloc[-1] > 0 else None
+            chart = laney_chart(obs, period, g, history, uncovered)
+            at = chart[chart["period"] == period]
+            # no data, or no limits (a chart of one month): not judged, rather than "no signal"
+            judged = len(at) and at["n"].iloc[0] > 0 and pd.notna(at["ucl"].iloc[0])
+            signals[g] = bool(at["signal"].iloc[0]) if judged else None
     out["signal"] = pd.Series([signals.get(g) for g in out["channel"]], index=out.index, dtype=object)
     out["kpi"], out["period"] = obs.kpi, period
     order = {g: i for i, g in enumerate(groups)}
@@ -97,8 +108,8 @@ def _groups(obs: Observations, channels: list[str] | None) -> list[str]:
         return [*obs.groups, ALL]
     unknown = [c for c in channels if c not in obs.groups and c != ALL]
     if unknown:
-        raise KpitoolsError(f"unknown channel(s) {', '.join(map(repr, unknown))}; known: "
-                            f"{', '.join(obs.groups)}")
+        raise UnknownChannelError(f"unknown channel(s) {', '.join(map(repr, unknown))}; known: "
+                                  f"{', '.join(obs.groups)}")
     return [g for g in obs.groups if g in channels] + [ALL]
 
 
@@ -114,12 +125,15 @@ def changes(ds: Dataset, period: str, kpi: str, channels: list[str] | None = Non
     medians — log-rank test, and the difference of the medians without a CI (no interval for
     a difference of two KM medians is standard; the log-rank p judges it). The rows of one call
     form the adjustment family (Holm by default); honesty rules as in
-    :func:`compare_channels` (n < 30 or an expected count < 5: no verdict, ``reason`` says why;
-    a month without data: ``reason = "no data for 2025-10"``).
+    :func:`compare_channels` (n < 30 or an expected count < 5: no verdict, ``reason`` says why).
+    A change against a month the KPI's tables do not cover (SPEC A15: before the data start) is
+    not computed: ``verdict = "not enough data"``, ``reason = "no data for October 2025"``, that
+    month's ``n`` empty (no data is not zero), the change columns empty.
 
     For shares, ``signal`` says whether the period falls outside the Laney p′ limits of the
     channel's chart over the period and the ``history`` months before it (see :func:`laney`;
-    the chart itself is a separate function so this table stays a plain DataFrame).
+    the chart itself is a separate function so this table stays a plain DataFrame); None when
+    the chart has no limits (its only covered month is the period).
 
     Parameters
     ----------
@@ -148,7 +162,8 @@ def changes(ds: Dataset, period: str, kpi: str, channels: list[str] | None = Non
         ``effect_size``, ``effect_name``, ``mdd``, ``verdict`` (``"higher"`` / ``"lower"``:
         the period's value is significantly higher/lower; ``"no significant difference"``;
         ``"not enough data"``), ``improved`` (True/False for a significant change, by the
-        catalog's direction), ``reason``, ``flags``, ``signal`` (shares; None otherwise).
+        catalog's direction), ``reason`` (months written out: ``"n < 30 for September 2026
+        (n = 20)"``), ``flags``, ``signal`` (shares; None otherwise).
 
     Examples
     --------
@@ -158,17 +173,19 @@ def changes(ds: Dataset, period: str, kpi: str, channels: list[str] | None = Non
     ...                   "abandoned": [True] * 10 + [False] * 90 + [True] * 30 + [False] * 70})
     >>> res = changes(dataset_from_frames({"tickets": t}, as_of="2026-11-01"), "2026-10", "abandonment_pct")
     >>> res[["channel", "kind", "value", "value_before", "verdict", "reason"]]
-      channel kind  value  value_before          verdict               reason
-    0    chat  mom   30.0          10.0           higher                 None
-    1    chat  yoy   30.0           NaN  not enough data  no data for 2025-10
-    2     all  mom   30.0          10.0           higher                 None
-    3     all  yoy   30.0           NaN  not enough data  no data for 2025-10
+      channel kind  value  value_before          verdict                     reason
+    0    chat  mom   30.0          10.0           higher                       None
+    1    chat  yoy   30.0           NaN  not enough data  no data for October 2025
+    2     all  mom   30.0          10.0           higher                       None
+    3     all  yoy   30.0           NaN  not enough data  no data for October 2025
     """
     _check_history(history)
     check_options(p_adjust, alpha)
     label = single_period(ds, period)
-    obs = gather(Context(ds, window(label, kpi, history)), kpi)
-    return change_table(obs, label, _groups(obs, channels), p_adjust, alpha, history)
+    months = window(label, kpi, history)
+    obs = gather(Context(ds, months), kpi)
+    return change_table(obs, label, _groups(obs, channels), p_adjust, alpha, history,
+                        coverage.uncovered(ds, kpi, months))
 
 
 def laney(ds: Dataset, period: str, kpi: str, channel: str = ALL, history: int = 12) -> pd.DataFrame:
@@ -176,7 +193,8 @@ def laney(ds: Dataset, period: str, kpi: str, channel: str = ALL, history: int =
 
     Plain p-charts flag nearly every month at large n; the p′ limits widen them by the
     month-to-month variation actually seen (see :func:`kpitools.stats.laney_p_prime`). Months
-    before the channel's first data are left out; a later month without data has NaN p.
+    the KPI's tables do not cover (SPEC A15) and months before the channel's first data are left
+    out of the chart and its limits; a later month without data has NaN p.
 
     Parameters
     ----------
@@ -218,5 +236,5 @@ def laney(ds: Dataset, period: str, kpi: str, channel: str = ALL, history: int =
     periods = [shift(label, -m) for m in range(history, 0, -1)] + [label]
     obs = gather(Context(ds, periods), kpi)
     if channel != ALL and channel not in obs.groups:
-        raise KpitoolsError(f"unknown channel {channel!r}; known: {', '.join(obs.groups)}")
-    return laney_chart(obs, label, channel, history)
+        raise UnknownChannelError(f"unknown channel {channel!r}; known: {', '.join(obs.groups)}")
+    return laney_chart(obs, label, channel, history, coverage.uncovered(ds, kpi, periods))

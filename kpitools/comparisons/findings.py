@@ -13,7 +13,8 @@ Rules, in order:
 3. **Changes.** Every significant change of :func:`changes` (month over month, year over
    year; Holm over the call) for ``all``; a channel's change only when ``all`` did not
    change significantly the same way (so the dip of one month is one line per comparison, not
-   one per channel, while a movement hidden in the total still shows).
+   one per channel, while a movement hidden in the total still shows). Never a change against a
+   month the KPI's tables do not cover (SPEC A15: :func:`changes` gives it no verdict).
 4. **No difference.** Per KPI, at most one: the pair of channels with the widest observed gap
    that is not significant, stated with its minimum detectable difference — the gap a reader
    is most likely to over-read.
@@ -31,7 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .. import catalog
+from .. import catalog, coverage
 from ..dataset import Dataset
 from ..engine.context import Context
 from ..engine.tidy import ALL
@@ -181,8 +182,10 @@ def no_difference(comp: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def rank(rows: list[dict[str, Any]]) -> pd.DataFrame:
-    """Order findings by rule 5 and number them from 1."""
-    df = pd.DataFrame(rows, columns=[c for c in COLUMNS if c != "rank"])
+    """Order findings by rule 5 and number them from 1 (no findings: no rows, the same columns)."""
+    # numbers typed even without rows, so a quiet month's frame filters and sorts like any other
+    df = pd.DataFrame(rows, columns=[c for c in COLUMNS if c != "rank"]).astype(
+        {"effect": float, "n": float, "p_adj": float})
     keys = pd.DataFrame({"last": df["kind"] == "no difference",
                          "size": -df["magnitude"].map(MAGNITUDES.index).astype(int),
                          "n": -df["n"].astype(float), "effect": -df["effect"].astype(float)})
@@ -217,7 +220,8 @@ def findings(ds: Dataset, period: str, alpha: float = 0.05) -> pd.DataFrame:
         or ``all``), ``pairs`` (the significant differences the statement asserts, as
         ``(lower, higher)`` channel pairs; empty for changes and notes), ``compare_to`` (the
         earlier month of a change), ``statement``, ``effect`` (absolute effect size),
-        ``effect_name``, ``magnitude``, ``n`` (observations behind the statement), ``p_adj``.
+        ``effect_name``, ``magnitude``, ``n`` (observations behind the statement), ``p_adj``;
+        these columns also in a quiet month without any finding (then no rows).
         ``attrs["skipped"]`` maps the headline KPIs left out to the reason.
 
     Examples
@@ -233,7 +237,8 @@ def findings(ds: Dataset, period: str, alpha: float = 0.05) -> pd.DataFrame:
     check_options("holm", alpha)
     label_ = single_period(ds, period)
     # one engine context for every KPI: the period and the year before it (changes, Laney)
-    ctx = Context(ds, [shift(label_, -m) for m in range(HISTORY, 0, -1)] + [label_])
+    months = [shift(label_, -m) for m in range(HISTORY, 0, -1)] + [label_]
+    ctx = Context(ds, months)
     rows: list[dict[str, Any]] = []
     skipped: dict[str, str] = {}
     for kpi in HEADLINE:  # a handful of KPIs
@@ -244,7 +249,9 @@ def findings(ds: Dataset, period: str, alpha: float = 0.05) -> pd.DataFrame:
         obs = gather(ctx, kpi)
         comp = compare(obs, label_, "channel", "holm", alpha)
         rows += differences(comp) + no_difference(comp)
-        rows += change_findings(change_table(obs, label_, [*obs.groups, ALL], "holm", alpha, HISTORY))
+        # a change against a month the KPI's tables do not cover gets no verdict, so no statement
+        rows += change_findings(change_table(obs, label_, [*obs.groups, ALL], "holm", alpha, HISTORY,
+                                             coverage.uncovered(ds, kpi, months)))
     out = rank(rows)
     out.attrs["skipped"] = skipped
     return out
