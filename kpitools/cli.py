@@ -5,9 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__
 from .errors import KpitoolsError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -25,7 +29,19 @@ def _validate(args: argparse.Namespace) -> int:
                                           kind="stable").head(args.top))
         print("\ntop reject reasons:")
         print(top.to_string(index=False))
+    _print_flags(ds.flags)
     return 0
+
+
+def _print_flags(flags: pd.DataFrame) -> None:
+    """One line per sanity flag (SPEC A16): where, which flag, how many rows, what it means."""
+    if flags.empty:
+        print("\nno sanity flags")
+        return
+    print("\nsanity flags:")
+    for f in flags.itertuples():
+        where = "+".join(f"{t}.{c}" for t, c in zip(f.table.split("+"), f.column.split("+")))
+        print(f"  {where}: {f.flag}, {f.rows:,} rows — {f.note}")
 
 
 def _sample(args: argparse.Namespace) -> int:
@@ -39,16 +55,36 @@ def _sample(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from .runs import parse_params, run
+    from .runs.execute import RunStopped
     from .runs.monthly import RunFailedError
 
     params = parse_params(args.param, notebooks=args.notebooks, notebooks_dir=args.notebooks_dir)
     try:
         result = run(args.dataset, period=args.period, notebooks=args.notebooks, jobs=args.jobs, params=params,
-                     reports_dir=args.reports_dir, notebooks_dir=args.notebooks_dir, progress=not args.quiet)
+                     reports_dir=args.reports_dir, notebooks_dir=args.notebooks_dir, progress=not args.quiet,
+                     include_identifiers=args.include_identifiers)
     except RunFailedError as exc:
         print(f"kpitools: run failed: {exc}", file=sys.stderr)
         return 1
+    except RunStopped as exc:  # one line, the shell's exit code for "killed by this signal"
+        print(f"kpitools: {exc}", file=sys.stderr)
+        return 128 + exc.signum
     print(f"report {result.period} {result.version}: {result.status} -> {result.path}")
+    return 0
+
+
+def _runs(args: argparse.Namespace) -> int:
+    from .runs.index import write_index
+    from .runs.manifest import repair_interrupted
+
+    if not args.repair:
+        print("nothing to do: pass --repair to mark interrupted runs failed", file=sys.stderr)
+        return 2
+    fixed = repair_interrupted(args.reports_dir)
+    for folder in fixed:
+        print(f"marked failed (interrupted): {folder}")
+    write_index(args.reports_dir)
+    print(f"{len(fixed)} interrupted version(s) repaired in {args.reports_dir}")
     return 0
 
 
@@ -90,7 +126,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reports-dir", default="reports", help="where versions go (default reports)")
     p.add_argument("--notebooks-dir", default="notebooks", help="where the notebooks are (default notebooks)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
+    p.add_argument("--include-identifiers", action="store_true",
+                   help="keep ticket, response, customer and session ids in rejects.csv (private use only: "
+                        "never share such a report)")
     p.set_defaults(func=_run)
+
+    p = sub.add_parser("runs", help="maintain the report versions")
+    p.add_argument("--repair", action="store_true",
+                   help="mark failed the versions left 'running' by a process that no longer exists, "
+                        "and rebuild the index")
+    p.add_argument("--reports-dir", default="reports", help="the reports folder (default reports)")
+    p.set_defaults(func=_runs)
 
     p = sub.add_parser("notebooks", help="maintain the committed report notebooks")
     p.add_argument("--refresh", action="store_true",

@@ -3,10 +3,16 @@
 :func:`kpitools.run` loads the dataset, writes a snapshot (the validated tables as a DuckDB file,
 plus the rejects, row counts, configuration and ``as_of``) into a temporary folder and names
 that folder in the ``KPITOOLS_SNAPSHOT`` environment variable of the notebook kernels it starts.
-:func:`kpitools.load` in such a kernel opens the snapshot read-only instead of validating the
-files again, but only for the same dataset folder, the same kpitools version and while every
-input file still has the size and modification time it had when the run loaded it; in every
-other case it loads the folder as usual. Outside a run the variable is unset and nothing changes.
+:func:`kpitools.load` of the run's dataset folder in such a kernel opens the snapshot read-only
+instead of validating the files again, so every notebook of a run reports on the one dataset the
+run loaded. If that is no longer possible it is an error, never a fresh load that could mix two
+datasets in one report: :class:`InputChangedError` when an input file no longer has the size and
+modification time it had when the run loaded it (or a file was added to or removed from the
+folder), :class:`SnapshotError` when the snapshot is unreadable or was written by another
+kpitools version. Another folder loads as usual; outside a run the variable is unset and nothing
+changes.
+
+The snapshot holds the customers' data, so its files are readable by their owner only.
 """
 
 from __future__ import annotations
@@ -18,11 +24,20 @@ from pathlib import Path
 from typing import Any
 
 from .dataset import Dataset, Store
+from .errors import KpitoolsError
 
 ENV = "KPITOOLS_SNAPSHOT"
 DATABASE = "dataset.duckdb"
 META = "dataset.pickle"
 _FORMAT = 3  # 2: the store has customer keys; 3: the provided columns travel
+
+
+class SnapshotError(KpitoolsError):
+    """The run's snapshot cannot be used (unreadable, or written by another kpitools)."""
+
+
+class InputChangedError(KpitoolsError):
+    """An input file of the run's dataset changed after the run loaded it."""
 
 
 def _fingerprint(folder: Path, files: Iterable[Path]) -> dict[str, tuple[int, int]]:
@@ -58,7 +73,8 @@ def save(ds: Dataset, folder: str | os.PathLike[str]) -> Path:
     ['dataset.duckdb', 'dataset.pickle']
     """
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    folder.chmod(0o700)  # also when it existed: the snapshot is the customers' data
     store = ds.store
     store.customer_keys()  # a read-only store cannot renumber them
     con = store.con
@@ -83,24 +99,56 @@ def save(ds: Dataset, folder: str | os.PathLike[str]) -> Path:
         "store": store.facts(),
         "provided": {name: ds.provided(name) for name in ds.tables},
     }
-    (folder / META).write_bytes(pickle.dumps(meta, protocol=pickle.HIGHEST_PROTOCOL))
+    (folder / DATABASE).chmod(0o600)
+    with os.fdopen(os.open(folder / META, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as fh:
+        fh.write(pickle.dumps(meta, protocol=pickle.HIGHEST_PROTOCOL))
     return folder
 
 
+def _changed(folder: Path, meta: dict[str, Any]) -> list[str]:
+    """The input files whose size or modification time differ from the snapshot's record (added
+    and removed files included), relative to ``folder`` when inside it."""
+    before, now = meta["fingerprint"] or {}, _fingerprint(folder, meta["files"].values())
+    names = []
+    for path in sorted(set(before) | set(now)):
+        if before.get(path) != now.get(path):
+            p = Path(path)
+            names.append(p.relative_to(folder).as_posix() if p.is_relative_to(folder) else str(p))
+    return names
+
+
 def reopen(path: str | os.PathLike[str]) -> Dataset | None:
-    """The dataset of folder ``path`` from the snapshot named by ``KPITOOLS_SNAPSHOT``, or None
-    when there is none or it does not match (another folder or version, a changed input file)."""
+    """The dataset of folder ``path`` from the snapshot named by ``KPITOOLS_SNAPSHOT``.
+
+    ``None`` outside a run (the variable is unset) and for any folder other than the run's.
+
+    Raises
+    ------
+    SnapshotError
+        The snapshot cannot be read or was written by another kpitools version.
+    InputChangedError
+        An input file of the run's folder changed since the run loaded it.
+    """
     where = os.environ.get(ENV)
     if not where:
         return None
     try:
         meta: dict[str, Any] = pickle.loads((Path(where) / META).read_bytes())
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
-        return None
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError) as exc:
+        raise SnapshotError(f"cannot read the run's dataset snapshot {where} ({exc}); "
+                            "start the run again") from None
     folder = Path(path).resolve()
-    if (meta.get("format") != _FORMAT or meta.get("kpitools") != _version() or meta.get("source") != str(folder)
-            or not folder.is_dir() or meta.get("fingerprint") != _fingerprint(folder, meta["files"].values())):
+    if meta.get("source") != str(folder):
         return None
+    if meta.get("format") != _FORMAT or meta.get("kpitools") != _version():
+        raise SnapshotError(f"the run's dataset snapshot {where} was written by kpitools {meta.get('kpitools')}, "
+                            f"this kernel runs {_version()}; start the run again")
+    if not folder.is_dir():
+        raise InputChangedError(f"input changed during the run: {folder.name} (the folder is gone)")
+    changed = _changed(folder, meta)
+    if changed:
+        # a fresh load here would put a second dataset into the same report
+        raise InputChangedError(f"input changed during the run: {', '.join(changed)}")
     store = Store.read_only(Path(where) / DATABASE, meta["store"])
     return Dataset(path=Path(path), config=meta["config"], rejects=meta["rejects"], counts=meta["counts"],
                    as_of=meta["as_of"], files=meta["files"], store=store, provided=meta["provided"])

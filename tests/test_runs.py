@@ -9,14 +9,20 @@ shared by a module fixture: v1 (ok), v2 (ok again), v3 (ok + fails, jobs=2).
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
+import html as html_lib
 import importlib.util
 import io
 import json
 import os
 import re
-import tempfile
+import signal
+import stat
+import subprocess
+import sys
 import threading
+import time
 from pathlib import Path
 
 import nbformat
@@ -24,10 +30,11 @@ import pandas as pd
 import pytest
 
 import kpitools as kt
-from kpitools import snapshot
+from kpitools import cli, snapshot
 from kpitools.errors import KpitoolsError
 from kpitools.runs import RunFailedError, parse_params
-from kpitools.runs.versions import claim_version
+from kpitools.runs.execute import workspace
+from kpitools.runs.versions import claim_version, this_host
 
 _spec = importlib.util.spec_from_file_location("kpitools_test_fakes", Path(__file__).parent / "notebooks" / "fakes.py")
 fakes = importlib.util.module_from_spec(_spec)
@@ -56,7 +63,7 @@ def _run(ws: Path, reports: Path | None = None, **kw):
 
 
 @pytest.fixture(scope="module")
-def runs(ws):
+def runs(ws, module_tmpdir):
     out = {}
     err = io.StringIO()
     with contextlib.redirect_stderr(err):
@@ -272,11 +279,229 @@ def test_real_engine_on_the_sample(tmp_path):
     assert (result.path / "kpis.csv").read_bytes() == expected.read_bytes()
 
 
-def test_kernels_reopen_the_runs_snapshot(ws, runs):
+def test_kernels_reopen_the_runs_snapshot(ws, runs, module_tmpdir):
     nb = nbformat.read(ws / "reports" / "2026-10" / "v1" / "ok.ipynb", as_version=4)
     text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
     # one notebook, so one kernel: numpy may use every core unless the environment said otherwise
     blas = os.environ.get("OPENBLAS_NUM_THREADS", str(os.cpu_count()))
     assert f"store: read_only | BLAS threads: {blas} | tickets: 4" in text
     assert snapshot.ENV not in os.environ  # set for the kernels only
-    assert not list(Path(tempfile.gettempdir()).glob("kpitools-snapshot-*"))  # and removed the snapshot
+    assert not list(module_tmpdir.glob("kpitools-snapshot-*"))  # and removed the snapshot
+
+
+# --- robustness: failed cells in shared HTML, one dataset per run, signals, privacy, storage ---
+
+def _outputs_text(nb) -> str:
+    return json.dumps([c.get("outputs", []) for c in nb.cells])
+
+
+def test_failed_cell_shows_a_short_box_without_traceback_or_paths(ws, tmp_path):
+    with pytest.raises(RunFailedError) as info:
+        _run(ws, reports=tmp_path / "reports", period="2026-10", notebooks=["fails_in_section"])
+    assert "FileNotFoundError" in str(info.value)
+    v1 = tmp_path / "reports" / "2026-10" / "v1"
+    html = (v1 / "fails_in_section.html").read_text()
+    assert 'class="kt-error"' in html
+    assert "Notebook fails_in_section, section “Ticket volume”" in html
+    assert "FileNotFoundError: [Errno 2] No such file or directory: 'missing.csv'" in html_lib.unescape(html)
+    for leak in ("Traceback", "/tmp/", "kpitools-private-folder", "alice", "papermill-error-cell", "ipython-input"):
+        assert leak not in html
+    # the executed notebook keeps everything for whoever debugs the run
+    nb = nbformat.read(v1 / "fails_in_section.ipynb", as_version=4)
+    (error,) = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+    assert error.traceback and "/tmp/kpitools-private-folder/alice/missing.csv" in error.evalue
+    index = (tmp_path / "reports" / "index.html").read_text()
+    assert "missing.csv" in index and "kpitools-private-folder" not in index
+
+
+def test_failed_cell_box_in_the_older_fake(ws, runs):
+    html = (ws / "reports" / "2026-10" / "v3" / "fails.html").read_text()
+    assert "Notebook fails, before the first heading" in html
+    assert "ValueError: boom &lt;script&gt;alert(1)&lt;/script&gt;" in html and "Traceback" not in html
+
+
+def test_input_changed_during_the_run_fails_it_and_keeps_latest(tmp_path):
+    data = fakes.write_dataset(tmp_path / "data")
+    nbdir = fakes.copy_notebooks(tmp_path / "notebooks")
+    common = dict(reports_dir=tmp_path / "reports", notebooks_dir=nbdir, period="2026-10", progress=False,
+                  engine=fakes.FakeEngine())
+    assert kt.run(data, notebooks=["ok"], **common).status == "succeeded"
+    with pytest.raises(RunFailedError, match="failed: input changed during the run: tickets.csv. Partial"):
+        kt.run(data, notebooks=["changes_input"], **common)
+    v2 = tmp_path / "reports" / "2026-10" / "v2"
+    m = json.loads((v2 / "manifest.json").read_text())
+    assert (m["status"], m["error"]) == ("failed", "input changed during the run: tickets.csv")
+    assert m["notebooks"][0]["error_name"] == "InputChangedError"
+    assert (tmp_path / "reports" / "2026-10" / "LATEST").read_text() == "v1\n"
+    assert "input changed during the run: tickets.csv" in (tmp_path / "reports" / "index.html").read_text()
+
+
+FAKE_CLI = Path(__file__).parent / "notebooks" / "fake_cli.py"
+
+
+def _wait_for(path: Path, proc, seconds: float = 90) -> None:
+    deadline = time.monotonic() + seconds
+    while not path.exists():
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, f"{path} never appeared"
+        time.sleep(0.1)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_stops_the_run_and_marks_it_failed(tmp_path, own_tmpdir, signum):
+    data = fakes.write_dataset(tmp_path / "data")
+    nbdir = fakes.copy_notebooks(tmp_path / "notebooks")
+    reports = tmp_path / "reports"
+    proc = subprocess.Popen(
+        [sys.executable, str(FAKE_CLI), "run", "--dataset", str(data), "--period", "2026-10", "--notebooks",
+         "slow", "--reports-dir", str(reports), "--notebooks-dir", str(nbdir), "--quiet"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # TMPDIR: own_tmpdir, inherited
+    v1 = reports / "2026-10" / "v1"
+    _wait_for(v1 / "kernel.pid", proc)
+    kernel = int((v1 / "kernel.pid").read_text())
+    assert json.loads((v1 / "manifest.json").read_text())["process"]["pid"] == proc.pid
+    assert list(own_tmpdir.glob("kpitools-snapshot-*"))  # the run's workspace, while it runs
+    t0 = time.monotonic()
+    proc.send_signal(signum)
+    _, err = proc.communicate(timeout=30)
+    name = signal.Signals(signum).name
+    assert time.monotonic() - t0 < 10
+    assert proc.returncode == 128 + signum
+    assert err.splitlines() == [f"kpitools: run 2026-10 v1 stopped by signal {name}; it is marked failed"]
+    m = json.loads((v1 / "manifest.json").read_text())
+    assert (m["status"], m["error"]) == ("failed", f"stopped by signal {name}")
+    assert f"stopped by signal {name}" in (reports / "index.html").read_text()
+    assert not (reports / "2026-10" / "LATEST").exists()
+    assert not list(own_tmpdir.glob("kpitools-snapshot-*"))  # snapshot and connection files gone
+    deadline = time.monotonic() + 5
+    while _alive(kernel) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(kernel), "the kernel outlived the run"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # a killed kernel stays a zombie until its parent (gone) is reaped by init: not running any more
+    with contextlib.suppress(OSError):
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"
+    return True
+
+
+def _dead_pid() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def _running_version(reports: Path, version: str, pid: int, host: str | None = None) -> Path:
+    folder = reports / "2026-10" / version
+    folder.mkdir(parents=True)
+    (folder / "manifest.json").write_text(json.dumps({
+        "period": "2026-10", "version": version, "status": "running", "started_at": "2026-12-01T10:00:00+00:00",
+        "process": {"pid": pid, "host": host or this_host()}, "notebooks": []}))
+    return folder
+
+
+def test_runs_repair_marks_dead_running_versions_failed(tmp_path, capsys):
+    reports = tmp_path / "reports"
+    dead = _running_version(reports, "v1", _dead_pid())
+    alive = _running_version(reports, "v2", os.getpid())
+    elsewhere = _running_version(reports, "v3", _dead_pid(), host="another-host")
+    assert cli.main(["runs", "--repair", "--reports-dir", str(reports)]) == 0
+    assert f"marked failed (interrupted): {dead}" in capsys.readouterr().out
+    m = json.loads((dead / "manifest.json").read_text())
+    assert m["status"] == "failed" and m["error"].startswith("interrupted: process ")
+    assert json.loads((alive / "manifest.json").read_text())["status"] == "running"
+    assert json.loads((elsewhere / "manifest.json").read_text())["status"] == "running"
+    assert "interrupted: process" in (reports / "index.html").read_text()
+
+
+def test_the_next_run_repairs_and_removes_dead_runs_leftovers(ws, tmp_path, own_tmpdir):
+    reports = tmp_path / "reports"
+    dead = _running_version(reports, "v1", _dead_pid())
+    dead_pid = _dead_pid()
+    leftover = own_tmpdir / f"kpitools-snapshot-{dead_pid}-abc"
+    (leftover / "kernels").mkdir(parents=True)
+    (leftover / "kernels" / "kernel-1.json").write_text("{}")
+    (leftover / "owner.json").write_text(json.dumps({"pid": dead_pid, "host": this_host()}))
+    live = own_tmpdir / f"kpitools-snapshot-{os.getpid()}-def"
+    live.mkdir()
+    result = _run(ws, reports=reports, period="2026-10", notebooks=["ok"])
+    assert (result.version, result.status) == ("v2", "succeeded")
+    assert json.loads((dead / "manifest.json").read_text())["status"] == "failed"
+    assert not leftover.exists() and live.exists()
+
+
+def test_workspace_is_private_and_removed(own_tmpdir):
+    with workspace() as folder:
+        assert folder.parent == own_tmpdir and folder.name.startswith(f"kpitools-snapshot-{os.getpid()}-")
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+        assert stat.S_IMODE((folder / "kernels").stat().st_mode) == 0o700
+        assert stat.S_IMODE((folder / "owner.json").stat().st_mode) == 0o600
+    assert not folder.exists()
+
+
+CUSTOMERS_CSV = """\
+customer_id,signup_at
+ana@example.org,2026-01-05 10:00
+bob@example.org,2026-02-01 09:00
+ana@example.org,2026-03-01 09:00
+"""
+
+
+def test_no_identifier_in_any_shared_file(tmp_path):
+    data = fakes.write_dataset(tmp_path / "data")
+    (data / "customers.csv").write_text(CUSTOMERS_CSV)
+    nbdir = fakes.copy_notebooks(tmp_path / "notebooks")
+    common = dict(notebooks_dir=nbdir, period="2026-10", progress=False, engine=fakes.FakeEngine(),
+                  notebooks=["ok"])
+    shared = kt.run(data, reports_dir=tmp_path / "shared", **common)
+    rejects = pd.read_csv(shared.path / "rejects.csv", dtype=str, keep_default_na=False)
+    dup = rejects[rejects["table"].eq("customers")]
+    assert dup[["file", "row", "column", "value"]].values.tolist() == [["customers.csv", "4", "customer_id", ""]]
+    assert "duplicate" in dup["reason"].iloc[0]
+    assert rejects[rejects["table"].eq("tickets")]["value"].tolist() == ["'=HYPERLINK(\"http://x\")", "-5"]
+    for path in [*shared.path.rglob("*"), tmp_path / "shared" / "index.html"]:
+        if path.is_file():
+            assert b"@example.org" not in path.read_bytes(), path
+    private = kt.run(data, reports_dir=tmp_path / "private", include_identifiers=True, **common)
+    assert "ana@example.org" in (private.path / "rejects.csv").read_text()
+    assert json.loads((private.path / "manifest.json").read_text())["include_identifiers"] is True
+
+
+def test_read_only_reports_folder_is_one_clear_error(ws, tmp_path, monkeypatch):
+    # tests run as root, for whom chmod does not stop writing: the failure is simulated, for the
+    # reports folder only (the loader makes temporary folders with os.mkdir too)
+    reports, mkdir = tmp_path / "reports", os.mkdir
+
+    def read_only(path, *args, **kwargs):
+        if Path(path).is_relative_to(reports):
+            raise OSError(errno.EROFS, "Read-only file system", str(path))
+        return mkdir(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "mkdir", read_only)
+    with pytest.raises(KpitoolsError, match=r"cannot write the reports in .*/reports: the file system is read-only"):
+        _run(ws, reports=tmp_path / "reports", period="2026-10", notebooks=["ok"])
+
+
+def test_reports_folder_under_a_file_is_one_clear_error(ws, tmp_path):
+    (tmp_path / "file").write_text("")
+    with pytest.raises(KpitoolsError, match="a part of the path is a file"):
+        _run(ws, reports=tmp_path / "file" / "reports", period="2026-10", notebooks=["ok"])
+
+
+def test_full_disk_is_one_clear_error_and_a_failed_version(ws, tmp_path, monkeypatch):
+    def full(ds, period, engine, out_dir):
+        raise OSError(errno.ENOSPC, "No space left on device", str(out_dir / "kpis.parquet"))
+
+    monkeypatch.setattr("kpitools.runs.monthly.write_tables", full)
+    reports = tmp_path / "reports"
+    with pytest.raises(KpitoolsError) as info:
+        _run(ws, reports=reports, period="2026-10", notebooks=["ok"])
+    assert str(info.value).startswith(f"cannot write the reports in {reports / '2026-10' / 'v1'}: the disk is full")
+    assert "\n" not in str(info.value)
+    m = json.loads((reports / "2026-10" / "v1" / "manifest.json").read_text())
+    assert m["status"] == "failed" and "No space left on device" in m["error"]

@@ -1,13 +1,15 @@
 """Dataset snapshots (issue 5): a run validates its dataset once and its kernels reopen it.
 
-``kt.load`` must return the snapshot only for the very folder it was taken of, unchanged, and
-load normally in every other case; what it returns must be the same dataset.
+``kt.load`` must return the snapshot for the very folder it was taken of and load normally any
+other folder; what it returns must be the same dataset. Inside a run the run's folder is never
+loaded afresh: a changed input or an unusable snapshot is an error (one dataset per report).
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import stat
 from pathlib import Path
 
 import pandas as pd
@@ -68,28 +70,45 @@ def test_another_folder_is_loaded(data, snap, tmp_path):
     assert _mode(kt.load(other)) == "automatic"
 
 
-def test_a_changed_input_file_is_loaded_again(data, snap):
-    csv = next(p for p in data.iterdir() if p.suffix == ".csv")
+def test_a_changed_input_file_is_an_error(data, snap):
+    csv = data / "call_center.csv"
     st = csv.stat()
     os.utime(csv, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
-    assert snapshot.reopen(data) is None
+    with pytest.raises(snapshot.InputChangedError, match="^input changed during the run: call_center.csv$"):
+        kt.load(data)
 
 
-def test_a_new_file_in_the_folder_is_a_change(data, snap):
+def test_a_new_or_removed_file_in_the_folder_is_a_change(data, snap):
     (data / "sessions.csv").write_text("session_id,started_at\n")
-    assert snapshot.reopen(data) is None
+    with pytest.raises(snapshot.InputChangedError, match="sessions.csv"):
+        snapshot.reopen(data)
+    (data / "sessions.csv").unlink()
+    assert snapshot.reopen(data) is not None
+    (data / "dataset.toml").unlink()
+    with pytest.raises(snapshot.InputChangedError, match="dataset.toml"):
+        snapshot.reopen(data)
 
 
-def test_a_damaged_or_foreign_snapshot_is_ignored(data, snap, monkeypatch):
+def test_a_damaged_or_foreign_snapshot_is_an_error(data, snap, monkeypatch):
     _, where = snap
     monkeypatch.setattr(kt, "__version__", "0.0.0-other")
-    assert snapshot.reopen(data) is None
+    with pytest.raises(snapshot.SnapshotError, match="this kernel runs 0.0.0-other"):
+        snapshot.reopen(data)
     monkeypatch.undo()
     monkeypatch.setenv(snapshot.ENV, str(where))
     (where / snapshot.META).write_bytes(b"not a pickle")
-    assert snapshot.reopen(data) is None
+    with pytest.raises(snapshot.SnapshotError, match="cannot read the run's dataset snapshot"):
+        kt.load(data)
     monkeypatch.setenv(snapshot.ENV, str(where / "missing"))
-    assert snapshot.reopen(data) is None
+    with pytest.raises(snapshot.SnapshotError):
+        snapshot.reopen(data)
+
+
+def test_snapshot_is_private(snap):
+    _, where = snap
+    assert stat.S_IMODE(where.stat().st_mode) == 0o700
+    assert {p.name: stat.S_IMODE(p.stat().st_mode) for p in where.iterdir()} == {
+        snapshot.DATABASE: 0o600, snapshot.META: 0o600}
 
 
 def test_kernel_environment_shares_the_cores():

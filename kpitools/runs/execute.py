@@ -4,28 +4,96 @@ Notebooks run in a small thread pool: each thread only waits on its own kernel p
 threads are enough and the kernels do the work in parallel. The kernel's working folder is set
 per kernel (nbclient's ``resources.metadata.path``) rather than with papermill's ``cwd``, which
 changes the working folder of the whole process and is not safe with several threads.
+
+Each run has a private temporary workspace (``kpitools-snapshot-<pid>-*``, mode 0700) holding the
+dataset snapshot and the kernels' connection files, so nothing of a run is left in Jupyter's
+shared runtime folder, and a run killed without a chance to clean up leaves one folder, which
+the next run removes (:func:`remove_dead_workspaces`). When a run is stopped (a signal, Ctrl-C),
+:class:`Kernels` kills every kernel of the run at once, so the worker threads end within seconds
+instead of waiting for notebooks nobody will read.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
+import logging
 import os
+import shutil
+import signal
 import sys
+import tempfile
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from ..errors import KpitoolsError
 from .params import NotebookSpec
-from .versions import FAILED, SUCCEEDED
+from .versions import FAILED, SUCCEEDED, process_alive, this_host
 
 KERNEL = "python3"
 #: Thread pools of numpy's BLAS and OpenMP: left at one per core, ``jobs`` kernels oversubscribe the
 #: cores (three kernels on two cores ran a sample run 3× slower than two).
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+#: Temporary workspaces of runs: ``<prefix><pid>-<random>`` in the temporary folder.
+WORKSPACE_PREFIX = "kpitools-snapshot-"
+OWNER = "owner.json"
+KERNELS = "kernels"
+
+
+@contextlib.contextmanager
+def workspace() -> Iterator[Path]:
+    """A private temporary folder for one run (0700, named after this process), removed on exit.
+
+    ``owner.json`` records the process and host, so :func:`remove_dead_workspaces` can tell a
+    dead run's folder from a running one's.
+    """
+    folder = Path(tempfile.mkdtemp(prefix=f"{WORKSPACE_PREFIX}{os.getpid()}-"))  # mkdtemp: mode 0700
+    try:
+        fd = os.open(folder / OWNER, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump({"pid": os.getpid(), "host": this_host()}, fh)
+        (folder / KERNELS).mkdir(mode=0o700)
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _workspace_owner(folder: Path) -> tuple[int | None, str | None]:
+    # the pid is in the name from the first instant; owner.json (written just after) adds the host
+    pid = folder.name.removeprefix(WORKSPACE_PREFIX).split("-", 1)[0]
+    try:
+        host = json.loads((folder / OWNER).read_text(encoding="utf-8")).get("host")
+    except (OSError, ValueError, AttributeError):
+        host = None
+    return (int(pid) if pid.isdigit() else None), host
+
+
+def remove_dead_workspaces(tmpdir: str | os.PathLike[str] | None = None) -> list[Path]:
+    """Remove the workspaces of runs whose process is gone (killed, crashed) from ``tmpdir``
+    (default: the temporary folder); return them.
+
+    Only this user's folders made on this host are touched: another host's process cannot be
+    seen from here, and another user's folder is not ours to remove.
+    """
+    removed = []
+    for folder in Path(tmpdir or tempfile.gettempdir()).glob(f"{WORKSPACE_PREFIX}*"):
+        pid, host = _workspace_owner(folder)
+        try:
+            mine = folder.is_dir() and folder.stat().st_uid == os.getuid()
+        except OSError:
+            continue
+        if not mine or pid is None or host not in (None, this_host()) or process_alive(pid):
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(folder)
+    return removed
 
 
 def kernel_environment(jobs: int, snapshot: str | os.PathLike[str] | None = None,
@@ -50,9 +118,88 @@ def kernel_environment(jobs: int, snapshot: str | os.PathLike[str] | None = None
     return out
 
 
-def kernel_manager(env: Mapping[str, str]) -> type:
+class RunStopped(KpitoolsError):
+    """The run was stopped by a signal (SIGTERM, or SIGINT from Ctrl-C)."""
+
+    def __init__(self, signum: int, what: str = ""):
+        self.signum = signum
+        self.signal_name = signal.Signals(signum).name
+        super().__init__(f"{what} stopped by signal {self.signal_name}; it is marked failed" if what
+                         else f"stopped by signal {self.signal_name}")
+
+
+@contextlib.contextmanager
+def stop_on_signals(signals: Sequence[int] = (signal.SIGTERM, signal.SIGINT)) -> Iterator[None]:
+    """Turn ``signals`` into :class:`RunStopped` in the main thread while the block runs.
+
+    A second signal while the run is already stopping is ignored, so the clean-up (kill the
+    kernels, mark the version failed) is not cut short. Off the main thread (a run started from a
+    worker thread) Python cannot install handlers, and the caller's handling stays as it is.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    stopping = threading.Event()
+
+    def handler(signum: int, frame: Any) -> None:
+        if not stopping.is_set():
+            stopping.set()
+            raise RunStopped(signum)
+
+    # an ignored signal stays ignored (a background job's SIGINT, nohup): the caller chose that
+    previous = {s: signal.signal(s, handler) for s in signals if signal.getsignal(s) is not signal.SIG_IGN}
+    try:
+        yield
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
+
+
+class Kernels:
+    """The live kernel managers of one run, so a stopped run can kill its kernels at once.
+
+    Kernels start in their own process group (jupyter_client's choice), so a signal to the run
+    does not reach them: without this they would run on after the run ended.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._managers: set[Any] = set()
+        self.stopped = threading.Event()
+
+    def add(self, km: Any) -> None:
+        with self._lock:
+            if self.stopped.is_set():
+                raise RuntimeError("the run is stopping: no new kernels")
+            self._managers.add(km)
+
+    def discard(self, km: Any) -> None:
+        with self._lock:
+            self._managers.discard(km)
+
+    @staticmethod
+    def kill(km: Any) -> None:
+        """SIGKILL the kernel's process group (the kernel and anything it started)."""
+        process = getattr(km.provisioner, "process", None) if km.provisioner else None
+        if process is None:
+            return
+        with contextlib.suppress(OSError):
+            os.killpg(os.getpgid(process.pid), signal.SIGKILL)
+
+    def stop(self) -> None:
+        """Refuse new kernels and kill the running ones."""
+        with self._lock:
+            self.stopped.set()
+            managers = list(self._managers)
+        for km in managers:
+            self.kill(km)
+
+
+def kernel_manager(env: Mapping[str, str], kernels: Kernels | None = None,
+                   connection_dir: str | os.PathLike[str] | None = None) -> type:
     """An nbclient kernel manager class whose kernels start with ``env`` added to this process's
-    environment (per kernel: ``os.environ`` is left alone, so concurrent runs do not mix)."""
+    environment (per kernel: ``os.environ`` is left alone, so concurrent runs do not mix), are
+    registered in ``kernels`` and write their connection file into ``connection_dir``."""
     from jupyter_client.manager import AsyncKernelManager
 
     extra = dict(env)
@@ -60,7 +207,18 @@ def kernel_manager(env: Mapping[str, str]) -> type:
     class KernelManager(AsyncKernelManager):
         async def start_kernel(self, **kw: Any) -> None:
             kw["env"] = {**kw.get("env", os.environ), **extra}
+            if connection_dir is not None:
+                self.connection_file = str(Path(connection_dir) / f"kernel-{uuid.uuid4().hex}.json")
+            if kernels is not None:
+                kernels.add(self)
             await super().start_kernel(**kw)
+            if kernels is not None and kernels.stopped.is_set():  # stopped while it was starting
+                kernels.kill(self)
+
+        async def cleanup_resources(self, restart: bool = False) -> None:
+            if kernels is not None:
+                kernels.discard(self)
+            await super().cleanup_resources(restart=restart)
 
     return KernelManager
 
@@ -142,11 +300,12 @@ def _source_index(executed_index: int, spec: NotebookSpec) -> int | None:
 
 def run_notebook(spec: NotebookSpec, out_dir: Path, parameters: Mapping[str, Any], *,
                  cwd: Path, export: Callable[[Path, Path, bool], Path],
-                 env: Mapping[str, str] | None = None) -> NotebookResult:
+                 env: Mapping[str, str] | None = None, manager: type | None = None) -> NotebookResult:
     """Execute one notebook into ``out_dir`` and export its HTML; never raises for notebook errors.
 
     A failing cell keeps the partial output (papermill saves after every cell and on error);
-    the HTML is exported from it too, so the failure can be read in the report.
+    the HTML is exported from it too, so the failure can be read in the report. ``manager`` is
+    the kernel manager class (default: :func:`kernel_manager` of ``env``).
     """
     import papermill
     from papermill.exceptions import PapermillExecutionError
@@ -159,7 +318,7 @@ def run_notebook(spec: NotebookSpec, out_dir: Path, parameters: Mapping[str, Any
         papermill.execute_notebook(
             str(spec.path), str(out), parameters=dict(parameters), kernel_name=KERNEL,
             progress_bar=False, log_output=False, request_save_on_cell_execute=True,
-            resources={"metadata": {"path": str(cwd)}}, kernel_manager_class=kernel_manager(env or {}),
+            resources={"metadata": {"path": str(cwd)}}, kernel_manager_class=manager or kernel_manager(env or {}),
         )
     except PapermillExecutionError as exc:
         result.status = FAILED
@@ -182,16 +341,48 @@ def run_notebook(spec: NotebookSpec, out_dir: Path, parameters: Mapping[str, Any
 
 def run_notebooks(specs: Sequence[NotebookSpec], out_dir: Path, parameters: Mapping[str, Mapping[str, Any]], *,
                   cwd: Path, jobs: int, export: Callable[[Path, Path, bool], Path],
-                  progress: Progress, env: Mapping[str, str] | None = None) -> list[NotebookResult]:
+                  progress: Progress, env: Mapping[str, str] | None = None,
+                  connection_dir: str | os.PathLike[str] | None = None) -> list[NotebookResult]:
     """Run every notebook (``parameters[name]`` each) with at most ``jobs`` at once, kernels started
-    with ``env`` added to the environment; results in input order."""
+    with ``env`` added to the environment and their connection files in ``connection_dir``;
+    results in input order.
+
+    When the calling thread is interrupted (:class:`RunStopped`, ``KeyboardInterrupt``) the kernels
+    are killed and the notebooks not started are dropped before the exception goes on, so the
+    caller gets control back within seconds.
+    """
+    kernels = Kernels()
+    manager = kernel_manager(env or {}, kernels, connection_dir)
 
     def one(spec: NotebookSpec) -> NotebookResult:
         progress(f"{spec.name}: started")
-        res = run_notebook(spec, out_dir, parameters[spec.name], cwd=cwd, export=export, env=env)
-        progress(f"{spec.name}: {res.status} in {res.duration_s:.1f} s"
-                 + (f" ({res.describe_failure()})" if res.status == FAILED else ""))
+        res = run_notebook(spec, out_dir, parameters[spec.name], cwd=cwd, env=env, manager=manager,
+                           export=lambda nb, out, failed: None if kernels.stopped.is_set() else export(nb, out, failed))
+        if not kernels.stopped.is_set():  # a stopped run reports itself in one line
+            progress(f"{spec.name}: {res.status} in {res.duration_s:.1f} s"
+                     + (f" ({res.describe_failure()})" if res.status == FAILED else ""))
         return res
 
-    with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(specs)))) as pool:
+    pool = ThreadPoolExecutor(max_workers=max(1, min(jobs, len(specs))))
+    try:
         return list(pool.map(one, specs))
+    except BaseException:
+        # nbclient logs "Kernel died while waiting for execute reply" for each killed kernel:
+        # expected here, and the run reports its stop in one line of its own
+        with _silenced(logging.getLogger("papermill")):  # papermill hands its logger to nbclient
+            kernels.stop()
+            pool.shutdown(wait=True, cancel_futures=True)  # threads end fast once their kernels are dead
+        raise
+    finally:
+        pool.shutdown(wait=True)
+
+
+@contextlib.contextmanager
+def _silenced(logger: logging.Logger) -> Iterator[None]:
+    """Drop ``logger``'s records while the block runs."""
+    drop = logging.Filter(name="\0")  # matches no logger name, so it drops every record
+    logger.addFilter(drop)
+    try:
+        yield
+    finally:
+        logger.removeFilter(drop)

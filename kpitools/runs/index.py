@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..safety import escape_html, href
-from .export import CSP
+from .export import CSP, public_message
 from .versions import FAILED, atomic_write_text, list_versions, read_latest, read_manifest
 
 INDEX = "index.html"
@@ -90,11 +90,12 @@ def _version_row(period_dir: Path, version_dir: Path, latest: str | None) -> str
         if nb.get("status") == FAILED:
             cell = nb.get("failed_cell_index")
             where = f" at cell index {cell}" if cell is not None else ""
-            error = ": ".join(str(x) for x in (nb.get("error_name"), nb.get("error_value")) if x)
+            # the index is shared: no local paths (the manifest keeps the full message)
+            error = public_message(": ".join(str(x) for x in (nb.get("error_name"), nb.get("error_value")) if x))
             notes.append(f'<span class="note failed">{escape_html(nb.get("name"))}{escape_html(where)}: '
                          f'{escape_html(error)}</span>')
     if manifest and manifest.get("error"):
-        notes.append(f'<span class="note failed">{escape_html(manifest["error"])}</span>')
+        notes.append(f'<span class="note failed">{escape_html(public_message(manifest["error"]))}</span>')
     if manifest is None:
         notes.append('<span class="note">no manifest: still running, or interrupted</span>')
     rel = f"{period_dir.name}/{version_dir.name}"

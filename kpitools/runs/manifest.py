@@ -19,13 +19,15 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from .versions import SUCCEEDED, atomic_write_text, list_versions, read_manifest, version_number
+from .versions import (FAILED, MANIFEST, RUNNING, SUCCEEDED, atomic_write_text, list_versions, process_alive,
+                       read_manifest, this_host, version_number)
 
 #: Distributions whose versions can change a number or a chart.
 KEY_PACKAGES = ("pandas", "numpy", "scipy", "statsmodels", "ibis-framework", "duckdb", "pyarrow",
                 "papermill", "nbconvert", "matplotlib", "seaborn")
 #: Parameters that name this version's own folder: they differ between versions by design.
 LOCATION_PARAMS = ("output_dir", "kpis_path")
+INTERRUPTED = "interrupted"
 
 
 def sha256_file(path: str | Path) -> str:
@@ -146,6 +148,8 @@ def fingerprint(manifest: Mapping[str, Any]) -> str:
         "notebooks": {nb["name"]: nb["source_sha256"] for nb in manifest["notebooks"]},
         "kpitools": [k["version"], k["git_commit"], k["source_sha256"]],
     }
+    if manifest.get("include_identifiers"):  # another rejects.csv; absent otherwise, so older fingerprints hold
+        parts["include_identifiers"] = True
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 
@@ -164,3 +168,39 @@ def find_reproduced(period_dir: str | Path, version: str, fp: str) -> str | None
 def write_json(path: str | Path, data: Mapping[str, Any]) -> Path:
     """Write ``data`` as UTF-8 JSON, sorted keys, indent 2, final newline (atomically)."""
     return atomic_write_text(path, json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False) + "\n")
+
+
+def process_record() -> dict[str, Any]:
+    """``{"pid", "host"}`` of this process, stored in a running version's manifest so a later run
+    can tell a run still going from one that was killed."""
+    return {"pid": os.getpid(), "host": this_host()}
+
+
+def _interrupted(manifest: Mapping[str, Any]) -> bool:
+    """A ``running`` manifest whose process, on this host, no longer exists."""
+    process = manifest.get("process") or {}
+    pid = process.get("pid")
+    return (manifest.get("status") == RUNNING and isinstance(pid, int) and process.get("host") == this_host()
+            and not process_alive(pid))
+
+
+def repair_interrupted(reports_dir: str | Path) -> list[Path]:
+    """Mark ``failed`` ("interrupted") every version of ``reports_dir`` still ``running`` although
+    its process is gone (killed, machine restarted); return their folders.
+
+    Versions started on another host, or before manifests recorded the process, are left alone:
+    from here there is no telling whether they still run.
+    """
+    root = Path(reports_dir)
+    fixed = []
+    for period_dir in sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []:
+        for version_dir in list_versions(period_dir):
+            manifest = read_manifest(version_dir)
+            if manifest is None or not _interrupted(manifest):
+                continue
+            process = manifest["process"]
+            manifest.update(status=FAILED, error=f"{INTERRUPTED}: process {process['pid']} on {process['host']} "
+                                                 "ended without finishing the run")
+            write_json(version_dir / MANIFEST, manifest)
+            fixed.append(version_dir)
+    return fixed

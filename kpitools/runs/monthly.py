@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import errno
 import os
-import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -11,16 +11,27 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from .. import snapshot
 from ..errors import KpitoolsError
-from .execute import NotebookResult, Progress, kernel_environment, run_notebooks
+from .execute import (KERNELS, NotebookResult, Progress, RunStopped, kernel_environment, remove_dead_workspaces,
+                      run_notebooks, stop_on_signals, workspace)
 from .export import export_html
 from .index import write_index
 from .manifest import (find_reproduced, fingerprint, input_hashes, kpitools_state, package_versions,
-                       sha256_file, write_json)
+                       process_record, repair_interrupted, sha256_file, write_json)
 from .params import NotebookSpec, check_params, find_notebooks, inspect_parameters
 from .tables import KPIS_PARQUET, KpiEngine, write_tables
-from .versions import FAILED, MANIFEST, SUCCEEDED, claim_version, update_latest
+from .versions import FAILED, MANIFEST, RUNNING, SUCCEEDED, claim_version, update_latest
+
+#: Columns that identify a ticket, survey response, customer or session (SPEC: never in a shared
+#: output). ``agent_id`` is not here: it names an employee, not a customer, and reports rank agents.
+IDENTIFIERS = ("ticket_id", "response_id", "customer_id", "session_id")
+#: File-system errors that the user fixes on the reports folder, not in kpitools.
+_STORAGE_ERRORS = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is exceeded",
+                   errno.EROFS: "the file system is read-only", errno.EACCES: "permission denied",
+                   errno.EPERM: "permission denied", errno.ENOTDIR: "a part of the path is a file"}
 
 
 @dataclass
@@ -71,8 +82,6 @@ def default_period(as_of: Any) -> str:
     >>> default_period(pd.Timestamp("2026-01-01 00:00", tz="UTC"))
     '2025-12'
     """
-    import pandas as pd
-
     return str(pd.Timestamp(as_of).tz_localize(None).to_period("M") - 1)
 
 
@@ -89,11 +98,52 @@ def _notebook_params(spec: NotebookSpec, common: Mapping[str, Any]) -> dict[str,
     return {k: v for k, v in common.items() if k in spec.types}
 
 
+def redact_identifiers(rejects: pd.DataFrame) -> pd.DataFrame:
+    """``rejects`` with the ``value`` emptied where ``column`` is an identifier (:data:`IDENTIFIERS`);
+    table, file, row, column and reason stay, so every rejected row can still be found.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> r = pd.DataFrame({"column": ["customer_id", "contacts"], "value": ["ana@example.org", "x"]})
+    >>> redact_identifiers(r)["value"].tolist()
+    ['', 'x']
+    """
+    if rejects.empty or not {"column", "value"} <= set(rejects.columns):
+        return rejects
+    out = rejects.copy()
+    out["value"] = out["value"].astype(object).where(~out["column"].isin(IDENTIFIERS), "")
+    return out
+
+
+def storage_error(exc: OSError, folder: Path) -> KpitoolsError | None:
+    """One clear line for a full disk or a folder kpitools may not write (``None`` for other errors)."""
+    why = _STORAGE_ERRORS.get(exc.errno)
+    if why is None:
+        return None
+    where = exc.filename or folder
+    return KpitoolsError(f"cannot write the reports in {folder}: {why} ({where}); "
+                         "free some space or choose a writable folder with --reports-dir, then run again")
+
+
+def _claim(period_dir: Path) -> Path:
+    try:
+        return claim_version(period_dir)
+    except OSError as exc:
+        raise (storage_error(exc, period_dir.parent) or exc) from None
+
+
+def _input_changed(results: Sequence[NotebookResult]) -> str | None:
+    """The message of a kernel that found the dataset changed during the run, if any."""
+    return next((r.error_value for r in results if r.error_name == snapshot.InputChangedError.__name__), None)
+
+
 def run(dataset: str | os.PathLike[str] = "data/sample", period: str | None = None,
         notebooks: Sequence[str] | None = None, jobs: int | None = None,
         params: Mapping[str, Any] | None = None, reports_dir: str | os.PathLike[str] = "reports",
         notebooks_dir: str | os.PathLike[str] = "notebooks", progress: bool = True, *,
-        load: Callable[[Path], Any] | None = None, engine: KpiEngine | None = None) -> RunResult:
+        include_identifiers: bool = False, load: Callable[[Path], Any] | None = None,
+        engine: KpiEngine | None = None) -> RunResult:
     """Run the report notebooks for one period into a new version ``reports/<period>/v<N>/``.
 
     Everything is checked before anything starts: notebook names, parameter names (each must
@@ -125,6 +175,10 @@ def run(dataset: str | os.PathLike[str] = "data/sample", period: str | None = No
         Where versions go; where the notebooks are.
     progress : bool
         Print one line per notebook event to stderr.
+    include_identifiers : bool
+        Keep ticket, response, customer and session ids in ``rejects.csv`` (and the kernels'
+        ``ds.rejects``), for private use only; by default their values are emptied, since reports
+        are shared. Recorded in the manifest.
     load, engine : optional
         The dataset loader and KPI engine (default :func:`kpitools.load` and
         :mod:`kpitools.engine`); injectable for tests.
@@ -139,7 +193,12 @@ def run(dataset: str | os.PathLike[str] = "data/sample", period: str | None = No
         For invalid arguments (nothing is started, no folder created).
     RunFailedError
         When a notebook failed: the version is kept, marked failed, and its message names each
-        failing notebook, cell and exception.
+        failing notebook, cell and exception (or the input file that changed during the run).
+    RunStopped
+        SIGTERM or SIGINT: the kernels are killed, the version is marked failed.
+
+    A version left ``running`` by a process that no longer exists is marked failed first, and
+    temporary folders of dead runs are removed.
 
     Examples
     --------
@@ -147,6 +206,16 @@ def run(dataset: str | os.PathLike[str] = "data/sample", period: str | None = No
     >>> result.version, result.status                              # doctest: +SKIP
     ('v1', 'succeeded')
     """
+    with stop_on_signals():
+        return _run(dataset, period, notebooks, jobs, params, reports_dir, notebooks_dir, progress,
+                    include_identifiers, load, engine)
+
+
+def _run(dataset: str | os.PathLike[str], period: str | None, notebooks: Sequence[str] | None, jobs: int | None,
+         params: Mapping[str, Any] | None, reports_dir: str | os.PathLike[str],
+         notebooks_dir: str | os.PathLike[str], progress: bool, include_identifiers: bool,
+         load: Callable[[Path], Any] | None, engine: KpiEngine | None) -> RunResult:
+    """:func:`run` once signals are handled."""
     from ..periods import month_period, parse_periods
 
     if load is None:
@@ -168,28 +237,28 @@ def run(dataset: str | os.PathLike[str] = "data/sample", period: str | None = No
     if unknown:
         raise KpitoolsError(f"parameter 'channels': unknown channel(s) {unknown}; "
                             f"the dataset has {', '.join(ds.channels) or 'none'}")
+    if not include_identifiers:
+        # the run's own copy: rejects.csv and the kernels' snapshot both come from it
+        ds.rejects = redact_identifiers(ds.rejects)
 
     reports_dir = Path(reports_dir).resolve()
+    repair_interrupted(reports_dir)
+    remove_dead_workspaces()
+    # the slow parts of the manifest come first: from the claim on, a stop must find it ready
+    facts = {"inputs": input_hashes(dataset, ds.files.values()), "kpitools": kpitools_state(),
+             "packages": package_versions(), "jobs": jobs,
+             "notebooks": [{"name": s.name, "source_sha256": sha256_file(s.path)} for s in specs]}
     started, t0 = datetime.now(timezone.utc), time.perf_counter()
-    folder = claim_version(reports_dir / period)
+    folder = _claim(reports_dir / period)
     version = folder.name
     common = {"dataset": str(dataset), "period": period, **user_params,
               "output_dir": str(folder), "kpis_path": str(folder / KPIS_PARQUET)}
-    manifest: dict[str, Any] = {
-        "period": period,
-        "version": version,
-        "status": "running",
-        "started_at": started.isoformat(),
-        "parameters": common,
-        "inputs": input_hashes(dataset, ds.files.values()),
-        "kpitools": kpitools_state(),
-        "packages": package_versions(),
-        "jobs": jobs,
-        "notebooks": [{"name": s.name, "source_sha256": sha256_file(s.path)} for s in specs],
-    }
-    write_json(folder / MANIFEST, manifest)
+    manifest: dict[str, Any] = {"period": period, "version": version, "status": RUNNING,
+                                "process": process_record(), "started_at": started.isoformat(),
+                                "parameters": common, "include_identifiers": include_identifiers, **facts}
     results: list[NotebookResult] = []
     try:
+        write_json(folder / MANIFEST, manifest)
         write_tables(ds, period, engine, folder)
         report = Progress(f"kpitools run {period} {version}:", progress)
         index_href = os.path.relpath(reports_dir / "index.html", folder)
@@ -199,16 +268,21 @@ def run(dataset: str | os.PathLike[str] = "data/sample", period: str | None = No
                                caption=f"{nb.stem} — {period} {version}", failed=failed)
 
         # kernels reopen the validated dataset from a snapshot instead of loading it again
-        with tempfile.TemporaryDirectory(prefix="kpitools-snapshot-") as tmp:
+        with workspace() as tmp:
             env = kernel_environment(min(jobs, len(specs)), snapshot.save(ds, tmp))
             results = run_notebooks(specs, folder, {s.name: _notebook_params(s, common) for s in specs},
-                                    cwd=notebooks_dir, jobs=jobs, export=export, progress=report, env=env)
+                                    cwd=notebooks_dir, jobs=jobs, export=export, progress=report, env=env,
+                                    connection_dir=tmp / KERNELS)
         status = SUCCEEDED if all(r.status == SUCCEEDED for r in results) else FAILED
     except BaseException as exc:  # keep the version, marked failed, whatever stopped it
-        manifest.update(status=FAILED, error=f"{type(exc).__name__}: {exc}",
-                        duration_s=round(time.perf_counter() - t0, 3))
-        write_json(folder / MANIFEST, manifest)
-        write_index(reports_dir)
+        error = str(exc) if isinstance(exc, KpitoolsError) else f"{type(exc).__name__}: {exc}"
+        manifest.update(status=FAILED, error=error, duration_s=round(time.perf_counter() - t0, 3))
+        _finish_failed(folder, reports_dir, manifest)
+        clear = storage_error(exc, folder) if isinstance(exc, OSError) else None
+        if clear is not None:
+            raise clear from None
+        if isinstance(exc, RunStopped):
+            raise RunStopped(exc.signum, f"run {period} {version}") from None
         raise
     by_name = {r.name: r for r in results}
     for entry in manifest["notebooks"]:
@@ -217,6 +291,9 @@ def run(dataset: str | os.PathLike[str] = "data/sample", period: str | None = No
                      notebook=r.notebook.name, html=r.html.name if r.html else None,
                      failed_cell_index=r.failed_cell_index, execution_count=r.execution_count,
                      error_name=r.error_name, error_value=r.error_value)
+    changed = _input_changed(results)
+    if changed:
+        manifest["error"] = changed
     manifest["fingerprint"] = fingerprint(manifest)
     reproduces = (find_reproduced(folder.parent, version, manifest["fingerprint"])
                   if status == SUCCEEDED else None)
@@ -228,7 +305,18 @@ def run(dataset: str | os.PathLike[str] = "data/sample", period: str | None = No
     result = RunResult(period=period, version=version, path=folder, status=status,
                        notebooks=results, reproduces=reproduces)
     if status == FAILED:
-        failures = "; ".join(r.describe_failure() for r in results if r.status == FAILED)
+        failures = changed or "; ".join(r.describe_failure() for r in results if r.status == FAILED)
         raise RunFailedError(f"run {period} {version} failed: {failures}. Partial output kept in {folder}",
                              result)
     return result
+
+
+def _finish_failed(folder: Path, reports_dir: Path, manifest: Mapping[str, Any]) -> None:
+    """Record a failed version and rebuild the index, as far as the disk allows: when the disk is
+    full this fails too, and the original error is the one to report (the next run marks a version
+    left ``running`` as interrupted)."""
+    try:
+        write_json(folder / MANIFEST, manifest)
+        write_index(reports_dir)
+    except OSError:
+        pass

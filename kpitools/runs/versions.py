@@ -11,13 +11,41 @@ from __future__ import annotations
 import json
 import os
 import re
+import socket
 import uuid
 from pathlib import Path
 
 _VERSION = re.compile(r"^v([1-9][0-9]*)$")
 LATEST = "LATEST"
 MANIFEST = "manifest.json"
-SUCCEEDED, FAILED = "succeeded", "failed"
+SUCCEEDED, FAILED, RUNNING = "succeeded", "failed", "running"
+
+
+def this_host() -> str:
+    """This machine's name, recorded with a running run's pid (a pid means nothing elsewhere)."""
+    return socket.gethostname()
+
+
+def process_alive(pid: int) -> bool:
+    """Whether process ``pid`` exists on this machine.
+
+    A pid reused by an unrelated process reads as alive: the safe side, since it only delays
+    marking a dead run.
+
+    Examples
+    --------
+    >>> process_alive(os.getpid())
+    True
+    """
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by another user
+        return True
+    except OSError:
+        return False
+    return True
 
 
 def version_number(name: str) -> int | None:
