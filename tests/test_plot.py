@@ -657,3 +657,12 @@ EMPTY = {
 @pytest.mark.parametrize("name", sorted(EMPTY))
 def test_no_values_draw_a_no_data_panel_without_warnings(name):
     assert [t.get_text() for t in strict(EMPTY[name]).texts] == ["no data"]
+
+
+def test_a_point_outside_its_adjusted_interval_is_drawn():
+    # NPS keeps the unadjusted point while its adjusted-Wald interval may not contain it (SPEC §4)
+    rows = pd.DataFrame({"period": "2026-10", "channel": ["chat", "all"], "kpi": "nps", "value": [-100.0, -100.0],
+                         "n": [2.0, 2.0], "ci_low": [-90.0, -90.0], "ci_high": [-20.0, -20.0]})
+    ax = kp.kpi_by_channel(rows, "nps", "2026-10")
+    assert any(list(line.get_xdata()) == [-90.0, -20.0] for line in ax.lines)
+    plt.close(ax.figure)

@@ -74,17 +74,17 @@ def test_kpi_table_cells_labels_and_columns():
         ("2026-10", "chat", "frt_median_h", NAN, 40, 2.0, NAN),
     ])
     t = report.kpi_table(kp, ["crr_pct", "csat_pct", "frt_median_h", "nps"], channels=["email", "chat"])
-    assert list(t.frame.columns) == ["email", "chat", "all"]  # the given order, all last, no groups
+    assert list(t.frame.columns) == ["all", "email", "chat"]  # all first (stays in view), the given order, no groups
     assert list(t.frame.index) == ["Customer retention rate [%]", "CSAT (top two) [%]", "First response time, median"]
-    assert t.frame.loc["CSAT (top two) [%]"].tolist() == ["70.0 [60.4, 78.0]", "80.0 [71.1, 86.7]", "75.0 [68.6, 80.5]"]
-    assert t.frame.loc["Customer retention rate [%]"].tolist() == ["", "", "97.5 [96.3, 98.3]"]
+    assert t.frame.loc["CSAT (top two) [%]"].tolist() == ["75.0 [68.6, 80.5]", "70.0 [60.4, 78.0]", "80.0 [71.1, 86.7]"]
+    assert t.frame.loc["Customer retention rate [%]"].tolist() == ["97.5 [96.3, 98.3]", "", ""]
     assert t.frame.loc["First response time, median", "chat"] == "not reached"
     with_n = report.kpi_table(kp, ["csat_pct"], groups=True, n=True)
-    assert list(with_n.frame.columns) == ["chat", "email", "voice", "all"]
+    assert list(with_n.frame.columns) == ["all", "voice", "chat", "email"]
     # non-breaking spaces keep the value and its n together; the cell may wrap between them
     assert with_n.frame.iloc[0]["all"] == "75.0\u00a0[68.6,\u00a080.5] n\u00a0=\u00a0200"
     flipped = report.kpi_table(kp, ["csat_pct", "crr_pct"], transpose=True)
-    assert list(flipped.frame.index) == ["chat", "email", "all"]
+    assert list(flipped.frame.index) == ["all", "chat", "email"]
     assert flipped.frame.loc["all"].tolist() == ["75.0 [68.6, 80.5]", "97.5 [96.3, 98.3]"]
 
 

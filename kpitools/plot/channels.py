@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -127,8 +128,7 @@ def kpi_by_channel(kpis: pd.DataFrame, kpi: str, period: str | None = None, ax: 
                         color=colors[channel], transform=ax.get_yaxis_transform())
                 continue
             end = cap([high], right)[0]
-            ax.errorbar(value, y, xerr=[[value - low], [end - value]], fmt="o", ms=8, capsize=4,
-                        lw=2, color=colors[channel])
+            _interval(ax, value, low, end, y, color=colors[channel], ms=8, lw=2)
             if np.isposinf(high):
                 ax.plot(end, y, marker=">", color=colors[channel])
         if goals:
@@ -267,9 +267,8 @@ def comparison_forest(comparisons: pd.DataFrame, ax: Axes | None = None, title: 
                 continue
             sig = bool(significant[y])
             color = SIGNIFICANT_COLOR if sig else NOT_SIGNIFICANT_COLOR
-            ax.errorbar(diff[y], y, xerr=[[diff[y] - low[y]], [high[y] - diff[y]]], fmt="o", ms=7,
-                        capsize=4, lw=2 if sig else 1.2, color=color, mfc=color if sig else "white",
-                        label=legend.pop(sig, None))
+            _interval(ax, diff[y], low[y], high[y], y, color=color, ms=7, lw=2 if sig else 1.2,
+                      mfc=color if sig else "white", label=legend.pop(sig, None))
         ax.axvline(0, color="black", lw=1)
         ax.set_yticks(range(len(labels)), labels)
         for tick, sig in zip(ax.get_yticklabels(), significant):
@@ -280,3 +279,14 @@ def comparison_forest(comparisons: pd.DataFrame, ax: Axes | None = None, title: 
         ax.grid(axis="y", visible=False)
         legend_outside(ax, left_out=len(rest))
         return ax
+
+
+def _interval(ax: Any, value: float, low: float, high: float, y: float, *, color: str, ms: float, lw: float,
+              mfc: str | None = None, label: str | None = None) -> None:
+    """A point with its interval. An adjusted interval (NPS, adjusted Wald) need not contain the
+    unadjusted point: the error bar then stops at the point and a line draws the whole interval."""
+    below, above = max(value - low, 0.0), max(high - value, 0.0)
+    ax.errorbar(value, y, xerr=[[below], [above]], fmt="o", ms=ms, capsize=4, lw=lw, color=color,
+                mfc=mfc or color, label=label)
+    if np.isfinite(low) and np.isfinite(high) and not low <= value <= high:
+        ax.plot([low, high], [y, y], lw=lw, color=color)

@@ -29,6 +29,8 @@ _TABLE_STYLES = [
     {"selector": "th.row_heading", "props": "white-space: nowrap;"},
     {"selector": "th", "props": "text-align: left; padding: 4px 10px; border-bottom: 1px solid #d0d7de;"},
     {"selector": "td", "props": "padding: 4px 10px; border-bottom: 1px solid #eaeef2;"},
+    # a wide table scrolls inside its box (see :func:`table`) with its first column kept in view
+    {"selector": "tbody th, thead th:first-child, tbody td:first-child", "props": "position: sticky; left: 0; background: #fff;"},
 ]
 
 
@@ -164,4 +166,5 @@ def table(frame: pd.DataFrame, caption: str | None = None, index: bool = False,
         styler = styler.hide(axis="index")
     if caption:
         styler = styler.set_caption(escape_html(caption))
-    return Table(shown if index else shown.reset_index(drop=True), styler.to_html(), caption)
+    html = f'<div style="overflow-x: auto; max-width: 100%;">{styler.to_html()}</div>'
+    return Table(shown if index else shown.reset_index(drop=True), html, caption)

@@ -19,7 +19,8 @@ def _channel_columns(present: Iterable[str], channels: Sequence[str] | None, gro
     seen = set(present)
     names = [c for c in (channels if channels is not None else sorted(seen)) if c in seen and c not in (*GROUPS, ALL)]
     extra = [g for g in GROUPS if groups and g in seen]
-    return names + extra + ([ALL] if ALL in seen else [])
+    # all first: with many channels the table scrolls sideways and all stays in view
+    return ([ALL] if ALL in seen else []) + extra + names
 
 
 def kpi_table(kpis: pd.DataFrame, ids: Sequence[str], period: str | None = None,
@@ -57,8 +58,8 @@ def kpi_table(kpis: pd.DataFrame, ids: Sequence[str], period: str | None = None,
     >>> kp = pd.DataFrame({"period": "2026-10", "channel": ["chat", "all"], "kpi": "csat_pct",
     ...                    "value": [80.0, 75.5], "n": [100.0, 200.0], "ci_low": [71.1, 69.0], "ci_high": [86.7, 81.0]})
     >>> kpi_table(kp, ["csat_pct"])
-                                   chat                all
-    CSAT (top two) [%]  80.0 [71.1, 86.7]  75.5 [69.0, 81.0]
+                                      all               chat
+    CSAT (top two) [%]  75.5 [69.0, 81.0]  80.0 [71.1, 86.7]
     """
     period = period or latest(kpis)
     rows = kpis.loc[(kpis["period"].astype(str) == str(period)) & kpis["kpi"].isin(list(ids))].copy()
