@@ -49,7 +49,7 @@ def missing(kpis: pd.DataFrame, ids: Sequence[str], period: str, channels: Seque
     ...                    "n": [0.0]})
     >>> kp.attrs["omitted"] = {"csat_pct": "no surveys table"}
     >>> missing(kp, ["csat_pct"], "2026-10")
-    Not available: CSAT (top two) needs no surveys table. Add it to the dataset to see this section (README, 'The data contract').
+    Not available: CSAT (top two) (no surveys table). Add it to the dataset to see this section (README, 'The data contract').
     >>> missing(kp, ["nps"], "2026-10")
     No data for Net Promoter Score in October 2026.
     """
@@ -63,7 +63,7 @@ def missing(kpis: pd.DataFrame, ids: Sequence[str], period: str, channels: Seque
     if absent:
         why = "; ".join(sorted({omitted[k] for k in absent}))
         titles = ", ".join(get_kpi(k).title for k in absent)
-        return say(f"Not available: {titles} needs {why}. Add it to the dataset to see this section ({CONTRACT}).")
+        return say(f"Not available: {titles} ({why}). Add it to the dataset to see this section ({CONTRACT}).")
     titles = ", ".join(get_kpi(k).title for k in ids)
     return say(f"No data for {titles} in {_month(period)}.")
 
