@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import re
 import tomllib
@@ -14,13 +15,13 @@ import pandas as pd
 
 from .errors import ConfigError
 from .schema import DEFAULT_SCALES, GROUPS, TABLES
-from .timeparse import localize
+from .timeparse import ISO_PATTERN, localize
 
 CONFIG_NAME = "dataset.toml"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _INTERVAL = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 _TOP_KEYS = {"timezone", "as_of", "activation_event", "scales", "channel_groups",
-             "business_hours", "tables"}
+             "business_hours", "tables", "currency"}
 
 
 @dataclass(frozen=True)
@@ -39,23 +40,77 @@ class BusinessHours:
     closed_dates: tuple[dt.date, ...] = ()
 
 
+#: A source column as a mapping names it: a name (``<join>.<column>`` for a joined file's column),
+#: or several names, meaning the first non-empty of them (coalesce).
+SourceName = str | tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class JoinSource:
+    """A second file looked up by key (``[tables.<name>.join.<join>]``): many rows to one."""
+
+    file: str  # relative to the dataset folder, as written
+    path: Path
+    on: str  # the source column (or an earlier join's ``<join>.<column>``) holding the key
+    key: str  # the joined file's key column
+
+
+#: Encodings a table file may declare (by codec name; aliases such as "latin1" or "windows-1252" work).
+ENCODINGS = ("utf-8", "utf-8-sig", "utf-16", "latin-1", "cp1252")
+_LAYOUT_KEYS = ("delimiter", "encoding", "decimal", "thousands", "sheet")
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How a table file's text is laid out (``[tables.<name>]`` keys; README "dataset.toml").
+
+    ``delimiter`` None means sniffed from the first lines (``,``, ``;``, tab or ``|``);
+    ``encoding`` None means UTF-8 (a UTF-16 byte-order mark is recognised); ``decimal`` and
+    ``thousands`` say how numbers are written in text; ``sheet`` names an ``.xlsx`` worksheet
+    (None: the first).
+    """
+
+    delimiter: str | None = None
+    encoding: str | None = None
+    decimal: str = "."
+    thousands: str | None = None
+    sheet: str | None = None
+
+
+@dataclass(frozen=True)
+class FilePart:
+    """One of several files that together make a table (``files = [{ file = ... }, ...]``), with
+    the constants and layout of that file."""
+
+    file: str
+    constants: dict[str, Any] = field(default_factory=dict)
+    layout: Layout = field(default_factory=Layout)
+
+
 @dataclass(frozen=True)
 class TableSource:
     """Where a canonical table comes from and how its columns are mapped (SPEC §6).
 
     See the README section "Column mappings" for the user-facing description of every key.
+    Timestamp entries and conditions are stored as checked, normalised tables: a timestamp is
+    a dict with exactly one of ``column``, ``date`` (+ ``time``) or ``base``; a condition a dict
+    with ``column`` and one of ``equals``, ``in``, ``empty``; ``when`` a tuple of conditions.
     """
 
     file: str | None = None
     absent: bool = False
-    columns: dict[str, str] = field(default_factory=dict)
-    durations: dict[str, str] = field(default_factory=dict)
+    columns: dict[str, SourceName] = field(default_factory=dict)
+    durations: dict[str, SourceName] = field(default_factory=dict)
     constants: dict[str, Any] = field(default_factory=dict)
     values: dict[str, dict[str, Any]] = field(default_factory=dict)
-    timestamps: dict[str, Any] = field(default_factory=dict)
+    timestamps: dict[str, dict[str, Any]] = field(default_factory=dict)
     dayfirst: bool = False
     skip_empty: tuple[str, ...] = ()
     group_by: str | None = None
+    where: tuple[dict[str, Any], ...] = ()
+    joins: dict[str, JoinSource] = field(default_factory=dict)
+    layout: Layout = field(default_factory=Layout)
+    files: tuple[FilePart, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -69,6 +124,7 @@ class DatasetConfig:
     text_channels: tuple[str, ...] | None = None
     business_hours: BusinessHours | None = None
     tables: dict[str, TableSource] = field(default_factory=dict)
+    currency: str | None = None  # the unit of costs.cost ("EUR", "$"), written in every cost label
 
     @property
     def tz(self) -> ZoneInfo:
@@ -100,7 +156,12 @@ def _parse_business_hours(path: Path, raw: Any) -> BusinessHours | None:
         return None
     if not isinstance(raw, dict):
         raise _fail(path, "[business_hours] must be a table")
-    weekly_raw = raw.get("weekly", {})
+    unknown = set(raw) - {"weekly", "closed_dates", "country", "subdivision"}
+    if unknown:
+        raise _fail(path, f"[business_hours] unknown key(s) {sorted(unknown)}; expected weekly, closed_dates, "
+                          "country, subdivision")
+    weekly_raw = _typed(path, "[business_hours.weekly]", raw.get("weekly", {}), dict,
+                        'a table of weekday = ["09:00-17:00", ...]')
     unknown = set(weekly_raw) - set(WEEKDAYS)
     if unknown:
         raise _fail(path, f"[business_hours.weekly] unknown day(s) {sorted(unknown)}; expected {', '.join(WEEKDAYS)}")
@@ -109,17 +170,27 @@ def _parse_business_hours(path: Path, raw: Any) -> BusinessHours | None:
         items = weekly_raw.get(day, [])
         if isinstance(items, str):
             items = [items]
+        items = _typed(path, f"[business_hours.weekly] {day}", items, list,
+                       f'a list of intervals, e.g. {day} = ["09:00-12:00", "13:00-17:00"]')
         weekly[i] = tuple(sorted(_parse_interval(path, day, s) for s in items))
     if not any(weekly.values()):
         raise _fail(path, "[business_hours] has no opening intervals in [business_hours.weekly]")
     closed = []
-    for d in raw.get("closed_dates", []):
+    for d in _typed(path, "[business_hours] closed_dates", raw.get("closed_dates", []), list,
+                    'a list of dates, e.g. closed_dates = ["2026-12-24"]'):
         try:
-            closed.append(d if isinstance(d, dt.date) else dt.date.fromisoformat(str(d)))
+            if isinstance(d, dt.datetime) or not isinstance(d, (dt.date, str)):
+                raise ValueError
+            closed.append(d if isinstance(d, dt.date) else dt.date.fromisoformat(d))
         except ValueError:
             raise _fail(path, f"[business_hours] closed_dates: {d!r} is not a YYYY-MM-DD date") from None
     country = raw.get("country")
     subdivision = raw.get("subdivision")
+    for key, value in (("country", country), ("subdivision", subdivision)):
+        if value is not None:
+            _typed(path, f"[business_hours] {key}", value, str, 'a code of the holidays package, e.g. country = "DE"')
+    if subdivision is not None and country is None:
+        raise _fail(path, "[business_hours] subdivision needs a country (e.g. country = \"DE\")")
     if country is not None:
         import holidays
 
@@ -133,21 +204,46 @@ def _parse_business_hours(path: Path, raw: Any) -> BusinessHours | None:
                          closed_dates=tuple(sorted(set(closed))))
 
 
+def _typed(path: Path, key: str, value: Any, kind: type, expected: str) -> Any:
+    """``value`` when it is of the TOML type ``kind``; else a ConfigError naming the key and the
+    expected form (a bare string is never read as a list of its letters, nor a number as a time)."""
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise _fail(path, f"{key}: expected {expected}, got {value!r}")
+    return value
+
+
+def _names(path: Path, key: str, value: Any, example: str) -> tuple[str, ...]:
+    """A list of non-empty strings (e.g. channel names)."""
+    items = _typed(path, key, value, list, f"a list of names, e.g. {example}")
+    if not all(isinstance(v, str) and v.strip() for v in items):
+        raise _fail(path, f"{key}: expected a list of non-empty names, e.g. {example}, got {value!r}")
+    return tuple(items)
+
+
 def _parse_scales(path: Path, raw: Any) -> dict[str, tuple[int, int]]:
     scales = dict(DEFAULT_SCALES)
-    for name, value in (raw or {}).items():
+    for name, value in _typed(path, "[scales]", raw or {}, dict, "a table of survey = [min, max]").items():
         if name not in scales:
             raise _fail(path, f"[scales] unknown survey {name!r}; expected csat, nps or ces")
         if (not isinstance(value, list) or len(value) != 2
-                or not all(isinstance(v, int) for v in value) or value[0] >= value[1]):
+                or not all(isinstance(v, int) and not isinstance(v, bool) for v in value) or value[0] >= value[1]):
             raise _fail(path, f"[scales] {name}: expected [min, max] integers with min < max, got {value!r}")
         scales[name] = (value[0], value[1])
     return scales
 
 
 def parse_as_of(value: Any, tz: str) -> pd.Timestamp:
-    """A naive ``as_of`` is local time in ``tz``; an offset is honoured. Returned in ``tz``."""
-    ts = pd.Timestamp(value)
+    """A naive ``as_of`` is local time in ``tz``; an offset is honoured. Returned in ``tz``.
+
+    ``value`` is a TOML date or date-time, or text in the ISO form of SPEC A2; anything else
+    (a number, a word such as "yesterday") raises ``ValueError``.
+    """
+    if isinstance(value, str):
+        if not re.fullmatch(ISO_PATTERN, value.strip()):
+            raise ValueError(f"not an ISO timestamp: {value!r}")
+    elif not isinstance(value, dt.date):
+        raise ValueError(f"not a timestamp: {value!r}")
+    ts = pd.Timestamp(value.strip() if isinstance(value, str) else value)
     if ts.tzinfo is None:
         return localize(pd.Series([ts]), tz).iloc[0]
     return ts.tz_convert(tz)
@@ -168,13 +264,18 @@ def _parse_tables(folder: Path, path: Path, raw: Any) -> dict[str, TableSource]:
         if not isinstance(spec, dict):
             raise _fail(path, f"[tables.{name}] must be a table")
         allowed = {"file", "absent", "columns", "durations", "constants", "values", "timestamps",
-                   "dayfirst", "skip_empty", "group_by"}
+                   "dayfirst", "skip_empty", "group_by", "where", "join", "files", *_LAYOUT_KEYS}
         extra = set(spec) - allowed
         if extra:
             raise _fail(path, f"[tables.{name}]: unknown key(s) {sorted(extra)}; expected {', '.join(sorted(allowed))}")
         file = spec.get("file")
         if file is not None:
-            _inside(folder, str(file), path, f"[tables.{name}] file")
+            _typed(path, f"[tables.{name}] file", file, str, 'a file name, e.g. file = "calls.csv"')
+            _inside(folder, file, path, f"[tables.{name}] file")
+        if not isinstance(spec.get("absent", False), bool):
+            raise _fail(path, f"[tables.{name}] absent: expected true or false, got {spec['absent']!r}")
+        layout = _layout(path, f"[tables.{name}]", spec, Layout())
+        parts = _file_parts(folder, path, name, spec, layout)
         canonical = {c.name for c in TABLES[name]}
         for section in ("columns", "durations", "values", "timestamps", "constants"):
             if not isinstance(spec.get(section, {}), dict):
@@ -183,19 +284,243 @@ def _parse_tables(folder: Path, path: Path, raw: Any) -> dict[str, TableSource]:
             if unknown:
                 raise _fail(path, f"[tables.{name}.{section}]: {sorted(unknown)} not canonical column(s) of "
                                   f"{name}; expected some of {', '.join(c.name for c in TABLES[name])}")
-        out[name] = TableSource(
-            file=file,
-            absent=bool(spec.get("absent", False)),
-            columns={str(k): str(v) for k, v in spec.get("columns", {}).items()},
-            durations={str(k): str(v) for k, v in spec.get("durations", {}).items()},
-            constants=dict(spec.get("constants", {})),
-            values={k: dict(v) for k, v in spec.get("values", {}).items()},
-            timestamps=dict(spec.get("timestamps", {})),
-            dayfirst=bool(spec.get("dayfirst", False)),
-            skip_empty=tuple(spec.get("skip_empty", ())),
-            group_by=spec.get("group_by"),
-        )
+        out[name] = TableSource(file=file, absent=spec.get("absent", False), layout=layout, files=parts,
+                                **_parse_mapping(folder, path, name, spec))
     return out
+
+
+def _layout(path: Path, at: str, spec: dict[str, Any], base: Layout) -> Layout:
+    """The layout keys of ``spec`` over ``base`` (a table's, for one of its files), each checked."""
+    given = {k: spec[k] for k in _LAYOUT_KEYS if k in spec}
+    for key, value in given.items():
+        _typed(path, f"{at} {key}", value, str, "text")
+    delimiter = given.get("delimiter", base.delimiter)
+    if delimiter is not None and (len(delimiter) != 1 or delimiter in '"\r\n'):
+        raise _fail(path, f"{at} delimiter: expected one character such as \",\", \";\", \"\\t\" or \"|\", "
+                          f"got {delimiter!r}")
+    encoding = given.get("encoding", base.encoding)
+    if encoding is not None:
+        try:
+            name = codecs.lookup(encoding).name
+        except LookupError:
+            name = None
+        known = {codecs.lookup(e).name: e for e in ENCODINGS}
+        if name not in known:
+            raise _fail(path, f"{at} encoding: expected one of {', '.join(ENCODINGS)}, got {encoding!r}")
+        encoding = known[name]
+    decimal = given.get("decimal", base.decimal)
+    if decimal not in (".", ","):
+        raise _fail(path, f"{at} decimal: expected \".\" or \",\", got {decimal!r}")
+    thousands = given.get("thousands", base.thousands)
+    if thousands is not None and (thousands not in (",", ".", " ", "'") or thousands == decimal):
+        raise _fail(path, f"{at} thousands: expected one of \",\", \".\", \" \" or \"'\" other than the decimal "
+                          f"mark {decimal!r}, got {thousands!r}")
+    return Layout(delimiter=delimiter, encoding=encoding, decimal=decimal, thousands=thousands,
+                  sheet=given.get("sheet", base.sheet))
+
+
+def _file_parts(folder: Path, path: Path, name: str, spec: dict[str, Any], layout: Layout) -> tuple[FilePart, ...]:
+    """``files = [{ file = "...", constants = {...}, <layout keys> }, ...]``: a table from several files."""
+    if "files" not in spec:
+        return ()
+    at = f"[tables.{name}] files"
+    example = 'files = [{ file = "calls.csv", constants = { channel = "phone" } }, { file = "chats.csv" }]'
+    items = _typed(path, at, spec["files"], list, f"a list of tables, e.g. {example}")
+    if "file" in spec or not items:
+        raise _fail(path, f"{at}: expected a non-empty list instead of file, e.g. {example}")
+    canonical = {c.name for c in TABLES[name]}
+    parts = []
+    for i, item in enumerate(items, start=1):
+        key = f"{at} #{i}"
+        _typed(path, key, item, dict, 'a table such as { file = "calls.csv" }')
+        extra = set(item) - {"file", "constants", *_LAYOUT_KEYS}
+        if extra or "file" not in item:
+            raise _fail(path, f"{key}: expected file and optionally constants, {', '.join(_LAYOUT_KEYS)}; "
+                              f"got keys {sorted(item)}")
+        _typed(path, f"{key} file", item["file"], str, 'a file name, e.g. file = "calls.csv"')
+        _inside(folder, item["file"], path, f"{key} file")
+        constants = _typed(path, f"{key} constants", item.get("constants", {}), dict,
+                           'a table of canonical column = value, e.g. constants = { channel = "phone" }')
+        unknown = set(constants) - canonical
+        if unknown:
+            raise _fail(path, f"{key} constants: {sorted(unknown)} not canonical column(s) of {name}")
+        for canon, value in constants.items():
+            if not isinstance(value, (str, int, float, bool)):
+                raise _fail(path, f"{key} constants {canon}: expected a string, number or boolean, got {value!r}")
+        parts.append(FilePart(file=item["file"], constants=dict(constants),
+                              layout=_layout(path, key, item, layout)))
+    return tuple(parts)
+
+
+# --- column mappings (SPEC §6): every key checked by type, the error naming it ----------------
+
+_SCALAR = (str, int, float, bool)
+_CONDITION_TESTS = ("equals", "in", "empty")
+_READ_KEYS = ("format", "dayfirst", "unit", "offset_minutes")  # how a column (or date + time) is read
+_AMOUNT_KEYS = ("seconds", "duration", "hours", "days", "months_back")  # added to a base
+_TIMESTAMP_KEYS = {"column", "date", "time", "base", "when", "agg", *_READ_KEYS, *_AMOUNT_KEYS}
+
+
+def _source_name(path: Path, key: str, value: Any) -> SourceName:
+    """A source column name, or a non-empty list of them (the first non-empty value wins)."""
+    if isinstance(value, str) and value:
+        return value
+    if isinstance(value, list) and value and all(isinstance(v, str) and v for v in value):
+        return tuple(value)
+    raise _fail(path, f"{key}: expected a source column name or a list of them (the first non-empty "
+                      f"wins), got {value!r}")
+
+
+def _conditions(path: Path, key: str, value: Any) -> tuple[dict[str, Any], ...]:
+    """``{ column = ..., equals = ... | in = [...] | empty = true/false }`` or a list of them (all hold)."""
+    shape = (f"{key}: expected {{ column = \"...\", equals = value }} (or in = [values], or empty = true/false), "
+             "or a list of them that must all hold")
+    items = value if isinstance(value, list) else [value]
+    out = []
+    for item in items:
+        if not isinstance(item, dict) or "column" not in item:
+            raise _fail(path, f"{shape}; got {item!r}")
+        tests = [t for t in _CONDITION_TESTS if t in item]
+        unknown = set(item) - {"column", *_CONDITION_TESTS}
+        if unknown or len(tests) != 1:
+            raise _fail(path, f"{shape}; got keys {sorted(item)}")
+        test, operand = tests[0], item[tests[0]]
+        ok = {"equals": isinstance(operand, _SCALAR),
+              "in": isinstance(operand, list) and bool(operand) and all(isinstance(v, _SCALAR) for v in operand),
+              "empty": isinstance(operand, bool)}[test]
+        if not ok:
+            expected = {"equals": "a string, number or boolean",
+                        "in": "a non-empty list of strings, numbers or booleans", "empty": "true or false"}[test]
+            raise _fail(path, f"{key} {test}: expected {expected}, got {operand!r}")
+        out.append({"column": _source_name(path, f"{key} column", item["column"]), test: operand})
+    if not out:
+        raise _fail(path, f"{shape}; got an empty list")
+    return tuple(out)
+
+
+def _timestamp_spec(path: Path, key: str, spec: Any, group_by: Any) -> dict[str, Any]:
+    """One ``[timestamps]`` entry, checked and normalised (a bare name = ``{ column = name }``)."""
+    if isinstance(spec, (str, list)):
+        spec = {"column": spec}
+    if not isinstance(spec, dict):
+        raise _fail(path, f"{key}: expected a source column, a list of them, or a table such as "
+                          f"{{ column = \"When\", format = \"%d.%m.%Y %H:%M\" }}; got {spec!r}")
+    unknown = set(spec) - _TIMESTAMP_KEYS
+    if unknown:
+        raise _fail(path, f"{key}: unknown key(s) {sorted(unknown)}; expected some of "
+                          f"{', '.join(sorted(_TIMESTAMP_KEYS))}")
+    sources = [s for s in ("column", "date", "base") if s in spec]
+    if len(sources) != 1 or ("time" in spec) != ("date" in spec):
+        raise _fail(path, f"{key}: expected exactly one of column, date + time, or base")
+    out = dict(spec)
+    for name in ("column", "date", "time"):
+        if name in spec:
+            out[name] = _source_name(path, f"{key} {name}", spec[name])
+    given = set(spec)
+    if "base" in spec:
+        if not isinstance(spec["base"], str):
+            raise _fail(path, f"{key} base: expected \"as_of\" or an earlier timestamp of the table, "
+                              f"got {spec['base']!r}")
+        if given & set(_READ_KEYS):
+            raise _fail(path, f"{key}: {', '.join(sorted(given & set(_READ_KEYS)))} apply to column or date, "
+                              "not to base")
+        for name in given & set(_AMOUNT_KEYS):
+            value = spec[name]
+            if isinstance(value, bool) or not isinstance(value, (int, float, str, list)):
+                raise _fail(path, f"{key} {name}: expected a number or a source column, got {value!r}")
+            if not isinstance(value, (int, float)):
+                out[name] = _source_name(path, f"{key} {name}", value)
+    elif given & set(_AMOUNT_KEYS):
+        raise _fail(path, f"{key}: {', '.join(sorted(given & set(_AMOUNT_KEYS)))} apply only with base")
+    if "format" in spec and not (isinstance(spec["format"], str) and spec["format"]):
+        raise _fail(path, f"{key} format: expected a strptime format such as \"%d.%m.%Y %H:%M\", "
+                          f"got {spec['format']!r}")
+    if "dayfirst" in spec and not isinstance(spec["dayfirst"], bool):
+        raise _fail(path, f"{key} dayfirst: expected true or false, got {spec['dayfirst']!r}")
+    if "unit" in spec and spec["unit"] not in ("s", "ms"):
+        raise _fail(path, f"{key} unit: expected \"s\" (epoch seconds) or \"ms\" (epoch milliseconds), "
+                          f"got {spec['unit']!r}")
+    if "offset_minutes" in spec:
+        value = spec["offset_minutes"]
+        if isinstance(value, bool) or not isinstance(value, (int, str, list)) or (
+                isinstance(value, int) and abs(value) > 18 * 60):
+            raise _fail(path, f"{key} offset_minutes: expected a source column or whole minutes east of UTC "
+                              f"within ±1080, got {value!r}")
+        if not isinstance(value, int):
+            out["offset_minutes"] = _source_name(path, f"{key} offset_minutes", value)
+    forms = [k for k in ("format", "dayfirst", "unit") if k in spec]
+    if len(forms) > 1:
+        raise _fail(path, f"{key}: {' and '.join(forms)} are alternatives; declare one form besides ISO")
+    if "unit" in spec and "offset_minutes" in spec:
+        raise _fail(path, f"{key}: epoch values are instants; offset_minutes does not apply with unit")
+    if "when" in spec:
+        out["when"] = _conditions(path, f"{key} when", spec["when"])
+    if "agg" in spec:
+        if spec["agg"] not in ("min", "max"):
+            raise _fail(path, f"{key} agg: expected \"min\" or \"max\", got {spec['agg']!r}")
+        if group_by is None:
+            raise _fail(path, f"{key} agg: applies only with group_by")
+    return out
+
+
+def _joins(folder: Path, path: Path, table: str, raw: Any) -> dict[str, JoinSource]:
+    """``[tables.<table>.join.<name>]``: ``file``, ``on`` and optional ``key`` (default: ``on``)."""
+    if not isinstance(raw, dict):
+        raise _fail(path, f"[tables.{table}.join] must be a table of name = {{ file = \"...\", on = \"...\" }}")
+    out: dict[str, JoinSource] = {}
+    for name, spec in raw.items():
+        key = f"[tables.{table}.join.{name}]"
+        if "." in name:
+            raise _fail(path, f"{key}: a join name may not contain a dot (columns are named <join>.<column>)")
+        if not isinstance(spec, dict) or not {"file", "on"} <= set(spec) or set(spec) - {"file", "on", "key"}:
+            raise _fail(path, f"{key}: expected file, on and optionally key, got {spec!r}")
+        for part in spec:
+            if not (isinstance(spec[part], str) and spec[part]):
+                raise _fail(path, f"{key} {part}: expected text, got {spec[part]!r}")
+        ref = spec["on"].partition(".")[0]
+        if "." in spec["on"] and ref in raw and ref not in out:
+            raise _fail(path, f"{key} on: {spec['on']!r} refers to join {ref!r}, which must be declared "
+                              f"before {name!r}")
+        _inside(folder, spec["file"], path, f"{key} file")
+        out[name] = JoinSource(file=spec["file"], path=folder / spec["file"], on=spec["on"],
+                               key=spec.get("key", spec["on"]))
+    return out
+
+
+def _parse_mapping(folder: Path, path: Path, name: str, spec: dict[str, Any]) -> dict[str, Any]:
+    """The mapping keys of ``[tables.<name>]`` as :class:`TableSource` fields, checked by type."""
+    at = f"[tables.{name}"
+    if not isinstance(spec.get("dayfirst", False), bool):
+        raise _fail(path, f"{at}] dayfirst: expected true or false, got {spec['dayfirst']!r}")
+    skip = spec.get("skip_empty", [])
+    if not isinstance(skip, list) or not all(isinstance(s, str) and s for s in skip):
+        raise _fail(path, f"{at}] skip_empty: expected a list of source column names, got {skip!r}")
+    group_by = spec.get("group_by")
+    if group_by is not None and not (isinstance(group_by, str) and group_by):
+        raise _fail(path, f"{at}] group_by: expected a canonical column name, got {group_by!r}")
+    values = {}
+    for canon, value in spec.get("values", {}).items():
+        if (not isinstance(value, dict) or "column" not in value or set(value) - {"column", "map"}
+                or not isinstance(value.get("map", {}), dict)):
+            raise _fail(path, f"{at}.values] {canon}: expected {{ column = \"...\", map = {{ source = canonical, "
+                              f"... }} }}, got {value!r}")
+        values[canon] = {**value, "column": _source_name(path, f"{at}.values] {canon} column", value["column"])}
+    for canon, value in spec.get("constants", {}).items():
+        if not isinstance(value, _SCALAR):
+            raise _fail(path, f"{at}.constants] {canon}: expected a string, number or boolean, got {value!r}")
+    return {
+        "columns": {k: _source_name(path, f"{at}.columns] {k}", v) for k, v in spec.get("columns", {}).items()},
+        "durations": {k: _source_name(path, f"{at}.durations] {k}", v) for k, v in spec.get("durations", {}).items()},
+        "constants": dict(spec.get("constants", {})),
+        "values": values,
+        "timestamps": {k: _timestamp_spec(path, f"{at}.timestamps] {k}", v, group_by)
+                       for k, v in spec.get("timestamps", {}).items()},
+        "dayfirst": spec.get("dayfirst", False),
+        "skip_empty": tuple(skip),
+        "group_by": group_by,
+        "where": _conditions(path, f"{at}] where", spec["where"]) if "where" in spec else (),
+        "joins": _joins(folder, path, name, spec["join"]) if "join" in spec else {},
+    }
 
 
 def read_config(folder: str | Path) -> DatasetConfig:
@@ -213,7 +538,7 @@ def read_config(folder: str | Path) -> DatasetConfig:
     unknown = set(raw) - _TOP_KEYS
     if unknown:
         raise _fail(path, f"unknown key(s) {sorted(unknown)}; expected {', '.join(sorted(_TOP_KEYS))}")
-    tz = raw.get("timezone", "UTC")
+    tz = _typed(path, "timezone", raw.get("timezone", "UTC"), str, 'an IANA time zone name, e.g. "Europe/Berlin"')
     try:
         ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError, TypeError):
@@ -223,13 +548,20 @@ def read_config(folder: str | Path) -> DatasetConfig:
         try:
             as_of = parse_as_of(raw["as_of"], tz)
         except (ValueError, TypeError):
-            raise _fail(path, f"as_of {raw['as_of']!r} is not a timestamp like \"2026-11-15T12:00:00\"") from None
-    groups = raw.get("channel_groups", {}) or {}
+            raise _fail(path, f"as_of {raw['as_of']!r} is not a timestamp like \"2026-11-15T12:00:00\" "
+                              "(naive = dataset timezone; an offset is allowed)") from None
+    groups = _typed(path, "[channel_groups]", raw.get("channel_groups", {}), dict,
+                    'a table such as voice = ["phone"]')
     if set(groups) - set(GROUPS):
         raise _fail(path, f"[channel_groups] only voice and text are known, got {sorted(groups)}")
-    voice = tuple(groups.get("voice", ["phone"]))
-    text = tuple(groups["text"]) if "text" in groups else None
+    voice = _names(path, "[channel_groups] voice", groups.get("voice", ["phone"]), 'voice = ["phone"]')
+    text = _names(path, "[channel_groups] text", groups["text"], 'text = ["chat", "email"]') if "text" in groups else None
     act = raw.get("activation_event")
+    if act is not None:
+        _typed(path, "activation_event", act, str, 'the name of an activity event, e.g. "activated"')
+    currency = raw.get("currency")
+    if currency is not None and not (isinstance(currency, str) and currency.strip()):
+        raise _fail(path, f"currency {currency!r} is not a currency name like \"EUR\"")
     return DatasetConfig(
         folder=folder,
         timezone=tz,
@@ -239,5 +571,7 @@ def read_config(folder: str | Path) -> DatasetConfig:
         voice_channels=voice,
         text_channels=text,
         business_hours=_parse_business_hours(path, raw.get("business_hours")),
-        tables=_parse_tables(folder, path, raw.get("tables")),
+        tables=_parse_tables(folder, path, _typed(path, "[tables]", raw.get("tables", {}), dict,
+                                                  "a table of [tables.<name>] sections")),
+        currency=currency.strip() if currency is not None else None,
     )

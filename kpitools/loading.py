@@ -9,10 +9,9 @@ end; so the memory a load needs is that of one slice, whatever the size of the f
 
 from __future__ import annotations
 
-import csv
 import ctypes
+import dataclasses
 import functools
-import io
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,100 +19,32 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.csv as pacsv
-import pyarrow.parquet as pq
 
 from . import snapshot
-from .config import DatasetConfig, TableSource, read_config
+from .config import DatasetConfig, FilePart, Layout, TableSource, read_config
 from .dataset import ROW, Dataset, Store, stored_channels
 from .errors import DatasetError
 from .mappings import apply_mapping
+from .reading import Slice, read_slices
 from .schema import KEYS, TABLE_ORDER, TABLES, required
-from .validate import TEXT, _is_text, check_table
+from .validate import NumberText, _is_text, check_table
 
 REJECT_COLUMNS = ["table", "file", "row", "column", "value", "reason"]
-COUNT_COLUMNS = ["table", "rows_in", "rows_kept", "rows_rejected"]
-_FIRST_DATA_ROW = 2  # as a spreadsheet shows it: the header is row 1
+COUNT_COLUMNS = ["table", "rows_in", "rows_kept", "rows_rejected", "note"]
 CHUNK_ROWS = 500_000  # rows validated at once: bounds the memory a large file needs
+PART_STRIDE = 1 << 40  # stored row key = file index * PART_STRIDE + row, for tables from several files
+DEFAULT_NAMES = ("{}.parquet", "{}.csv", "{}.csv.gz", "{}.xlsx")  # looked for in this order (Parquet wins)
+_NUMERIC = {name: frozenset(c.name for c in cols if c.kind in ("int", "float", "score")) for name, cols in TABLES.items()}
 
 
-def _text_types(t: pa.DataType):
-    return TEXT if pa.types.is_string(t) or pa.types.is_large_string(t) else None
+@dataclasses.dataclass(frozen=True)
+class Part:
+    """One file of a table: where it is, its name in rejects, its constants and layout."""
 
-
-def _header(file: Path) -> list[str]:
-    with file.open("rb") as fh:
-        head = fh.read(1 << 20)
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise DatasetError(f"{file}: is UTF-16 text; expected UTF-8 (with or without BOM) — re-save it as UTF-8",
-                           file=str(file))
-    try:
-        text = head.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        if exc.start < len(head) - 4:  # not just a multi-byte character cut at the 1 MiB mark
-            raise DatasetError(f"{file}: byte {exc.start} is not UTF-8; expected UTF-8 text (with or without BOM) "
-                               "— re-save the file as UTF-8", file=str(file)) from None
-        text = head[: exc.start].decode("utf-8-sig")
-    if not text.strip():
-        raise DatasetError(f"{file}: the file is empty; expected a header row with the columns of the table",
-                           file=str(file))
-    names = next(csv.reader(io.StringIO(text.splitlines()[0])))
-    names = [n.strip() for n in names]
-    dupes = sorted({n for n in names if names.count(n) > 1})
-    if dupes:
-        raise DatasetError(f"{file}: duplicate column name(s) {dupes} in the header", file=str(file), column=dupes[0])
-    return names
-
-
-def read_csv_text(file: Path) -> Iterator[tuple[pa.Table, np.ndarray, list[tuple[int, str]]]]:
-    """Read a CSV with every column as text (empty = ""), in slices of about ``CHUNK_ROWS`` rows.
-
-    Yields each slice as an Arrow table, the spreadsheet row number of each of its rows and the
-    rows that could not be parsed (wrong number of fields) since the previous slice, as (row,
-    reason). The reader is single-threaded because only then does Arrow number the bad rows.
-    """
-    names = _header(file)
-    bad: list[tuple[int, str]] = []
-
-    def on_invalid(row) -> str:
-        bad.append((row.number, f"row has {row.actual_columns} fields, expected {row.expected_columns}"))
-        return "skip"
-
-    try:
-        reader = pacsv.open_csv(
-            file,
-            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, encoding="utf8", use_threads=False,
-                                           block_size=16 << 20),
-            parse_options=pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_invalid),
-            convert_options=pacsv.ConvertOptions(
-                column_types={n: pa.string() for n in names}, null_values=[], strings_can_be_null=False,
-                quoted_strings_can_be_null=False),
-        )
-        schema = reader.schema
-        number, reported = _FIRST_DATA_ROW, 0
-        batches: list[pa.RecordBatch] = []
-        done = False
-        while not done:
-            try:
-                batches.append(reader.read_next_batch())
-            except StopIteration:
-                done = True
-            size = sum(b.num_rows for b in batches)
-            if size < CHUNK_ROWS and not done:
-                continue
-            # bad rows take their numbers; the rows that parsed fill the others in order
-            skipped = np.array([r for r, _ in bad if r >= number], dtype=np.int64)
-            numbers = np.arange(number, number + size + len(skipped))
-            numbers = numbers[~np.isin(numbers, skipped)][:size]
-            number = int(numbers[-1]) + 1 if size else number
-            yield pa.Table.from_batches(batches, schema), numbers, bad[reported:]
-            reported = len(bad)
-            batches = []
-    except pa.ArrowInvalid as exc:
-        if "UTF8" in str(exc) or "utf8" in str(exc).lower():
-            raise DatasetError(f"{file}: is not valid UTF-8 text; expected UTF-8 (with or without BOM) — "
-                               "re-save the file as UTF-8", file=str(file)) from None
-        raise DatasetError(f"{file}: cannot be read as CSV: {exc}", file=str(file)) from None
+    path: Path
+    name: str
+    constants: dict[str, Any]
+    layout: Layout
 
 
 @functools.cache
@@ -134,65 +65,58 @@ def release_memory() -> None:
         trim(0)
 
 
-def _pandas(table: pa.Table, rows: np.ndarray) -> pd.DataFrame:
-    frame = table.to_pandas(types_mapper=_text_types)
-    frame.index = pd.Index(rows, name="row")
-    return frame
+def _inside(folder: Path, path: Path, table: str) -> Path:
+    """``path`` when it (symbolic links resolved) lies inside the dataset folder; else an error
+    that names the file but shows nothing of what it points to."""
+    if not path.resolve().is_relative_to(folder.resolve()):
+        raise DatasetError(f"{path}: the file of table {table} resolves to a place outside the dataset folder "
+                           f"{folder}; expected a file inside it (copy it in rather than linking to it)",
+                           file=str(path))
+    return path
 
 
-def _parquet_chunks(file: Path) -> Iterator[pd.DataFrame]:
-    """The Parquet file in slices of about ``CHUNK_ROWS`` rows, indexed by row number."""
-    try:
-        pf = pq.ParquetFile(file)
-        first = _FIRST_DATA_ROW
-        empty = True
-        for batch in pf.iter_batches(batch_size=CHUNK_ROWS):
-            empty = False
-            yield _pandas(pa.Table.from_batches([batch]), np.arange(first, first + batch.num_rows))
-            first += batch.num_rows
-        if empty:
-            yield _pandas(pf.schema_arrow.empty_table(), np.arange(0))
-    except (pa.ArrowInvalid, OSError) as exc:
-        raise DatasetError(f"{file}: cannot be read as Parquet: {exc}", file=str(file)) from None
-
-
-def _locate(folder: Path, table: str, src: TableSource | None) -> Path | None:
-    if src is not None and src.file:
-        path = folder / src.file
+def _parts(folder: Path, table: str, src: TableSource | None) -> list[Part]:
+    """The files of ``table`` in order: declared ones (``file`` or ``files``), else the first of
+    ``<table>.parquet``, ``.csv``, ``.csv.gz``, ``.xlsx`` that exists (none: the table is absent)."""
+    src = src or TableSource()
+    declared = src.files or ((FilePart(file=src.file, layout=src.layout),) if src.file else ())
+    parts = []
+    for item in declared:
+        path = folder / item.file
         if not path.exists():
             raise DatasetError(f"{path}: file not found (named by [tables.{table}] in dataset.toml)", file=str(path))
-        return path
-    for ext in ("parquet", "csv"):  # Parquet wins (SPEC A1)
-        path = folder / f"{table}.{ext}"
-        if path.exists():
-            return path
-    return None
+        parts.append(Part(_inside(folder, path, table), item.file, dict(item.constants), item.layout))
+    if not declared:
+        for pattern in DEFAULT_NAMES:
+            path = folder / pattern.format(table)
+            if path.exists():
+                parts.append(Part(_inside(folder, path, table), path.name, {}, src.layout))
+                break
+    return parts
 
 
 def _has_mapping(src: TableSource | None) -> bool:
     return src is not None and any(
-        (src.columns, src.durations, src.values, src.constants, src.timestamps, src.skip_empty, src.group_by))
+        (src.columns, src.durations, src.values, src.constants, src.timestamps, src.skip_empty, src.group_by,
+         src.where, src.joins))
 
 
-def _chunks(table: str, file: Path, cfg: DatasetConfig) -> Iterator[tuple[pd.DataFrame, list[tuple[int, str]]]]:
-    """The raw table in slices (rows indexed by spreadsheet row number) with the CSV rows that
-    did not parse (given with the first slice). A mapped table comes whole: mappings may group
-    rows."""
+def _chunks(table: str, part: Part, cfg: DatasetConfig, notes: list[str]) -> Iterator[Slice]:
+    """The raw table of one file in slices (rows indexed by spreadsheet row number). A mapped
+    table comes whole (mappings may group rows); a file's constants join the table's."""
     src = cfg.tables.get(table)
+    if part.constants:
+        src = dataclasses.replace(src or TableSource(), constants={**(src.constants if src else {}), **part.constants})
+    file = part.path
     if _has_mapping(src):
-        if file.suffix.lower() == ".parquet":
-            frame, bad = pd.concat(list(_parquet_chunks(file))).astype(TEXT), []
-        else:
-            slices = list(read_csv_text(file))
-            frame = pd.concat([_pandas(data, rows) for data, rows, _ in slices])
-            bad = [b for _, _, part in slices for b in part]
-        yield _checked_columns(apply_mapping(frame, table, src, file=str(file), as_of=cfg.as_of), table, file), bad
-    elif file.suffix.lower() == ".parquet":
-        for frame in _parquet_chunks(file):
-            yield _checked_columns(frame, table, file), []
+        slices = list(read_slices(file, part.layout, notes, table=table, as_text=True, chunk_rows=CHUNK_ROWS))
+        frame = pd.concat([s.frame for s in slices])
+        mapped = apply_mapping(frame, table, src, file=str(file), tz=cfg.timezone, as_of=cfg.as_of, notes=notes)
+        yield Slice(_checked_columns(mapped, table, file), [b for s in slices for b in s.bad])
     else:
-        for data, rows, bad in read_csv_text(file):
-            yield _checked_columns(_pandas(data, rows), table, file), bad
+        for piece in read_slices(file, part.layout, notes, table=table, numeric=_NUMERIC[table], chunk_rows=CHUNK_ROWS):
+            piece.frame = _checked_columns(piece.frame, table, file)
+            yield piece
 
 
 def _checked_columns(frame: pd.DataFrame, table: str, file: Path) -> pd.DataFrame:
@@ -233,30 +157,32 @@ def load(path: str | Path) -> Dataset:
     store = Store()
     files: dict[str, Path] = {}
     rejects: list[pd.DataFrame] = []
-    counts: list[tuple[str, int, int, int]] = []
+    counts: list[tuple[str, int, int, int, str]] = []
     provided: dict[str, frozenset[str]] = {}
     for table in TABLE_ORDER:
         src = cfg.tables.get(table)
         if src is not None and src.absent:
             continue
-        file = _locate(folder, table, src)
-        if file is None:
+        parts = _parts(folder, table, src)
+        if not parts:
             if table == "tickets":
-                raise DatasetError(f"{folder}: no tickets table; expected tickets.csv or tickets.parquet (or a "
-                                   "[tables.tickets] file in dataset.toml, or absent = true for a dataset without "
-                                   "tickets)", file=str(folder / "tickets.csv"))
+                raise DatasetError(f"{folder}: no tickets table; expected tickets.csv (or .parquet, .csv.gz, .xlsx) "
+                                   "(or a [tables.tickets] file in dataset.toml, or absent = true for a dataset "
+                                   "without tickets)", file=str(folder / "tickets.csv"))
             continue
         channels = frozenset()
         if table == "costs":  # SPEC A3: a channel some kept ticket uses
             channels = frozenset(stored_channels(store, ("tickets",)))
         elif table == "targets":
             channels = frozenset(stored_channels(store, ("tickets", "surveys")))
-        rows_in, table_rejects, bad_rows, provided[table] = _load_table(store, table, file, folder, cfg, channels)
-        files[table] = file
+        notes: list[str] = []
+        rows_in, table_rejects, bad_rows, provided[table] = _load_table(store, table, parts, cfg, channels, notes)
+        for i, part in enumerate(parts):
+            files[table if i == 0 else f"{table}[{i}]"] = part.path
         rejects.append(table_rejects)
         rejects.extend(bad_rows)
-        kept = store.rows(table)
-        counts.append((table, rows_in, kept, rows_in - kept))
+        kept = store.rows(table) if store.exists(table) else 0
+        counts.append((table, rows_in, kept, rows_in - kept, "; ".join(notes)))
     if (folder / "dataset.toml").exists():
         files["dataset.toml"] = folder / "dataset.toml"
     store.customer_keys()  # once here rather than in every engine run
@@ -275,13 +201,14 @@ def load(path: str | Path) -> Dataset:
     )
 
 
-def _load_table(store: Store, table: str, file: Path, folder: Path, cfg: DatasetConfig,
-                channels: frozenset[str]) -> tuple[int, pd.DataFrame, list[pd.DataFrame], frozenset[str]]:
-    """Validate ``file`` slice by slice into ``store``; then drop the duplicate keys (SPEC A3: among
-    the rows that pass every other rule, first in file order kept).
+def _load_table(store: Store, table: str, files: list[Part], cfg: DatasetConfig, channels: frozenset[str],
+                notes: list[str]) -> tuple[int, pd.DataFrame, list[pd.DataFrame], frozenset[str]]:
+    """Validate the table's files slice by slice into ``store``; then drop the duplicate keys over
+    all of them (SPEC A3: among the rows that pass every other rule, first in file order kept).
 
-    Returns the input row count, the rejected rows (in row order), the unparseable CSV rows and
-    the columns the file (through its mapping) provides.
+    Returns the input row count, the rejected rows (in file and row order), the rows that did not
+    parse and the columns the files (through their mapping) provide. ``notes`` receives what the
+    readers got past, each named by its file when the table has several.
     """
     kpi_ids = _kpi_ids() if table == "targets" else frozenset()
     rows_in = 0
@@ -290,35 +217,52 @@ def _load_table(store: Store, table: str, file: Path, folder: Path, cfg: Dataset
     key = KEYS.get(table, ())
     raw_keys: list[pd.Series] = []  # a kept key's raw text where trimming changed it
     provided: frozenset[str] = frozenset()
-    for frame, bad in _chunks(table, file, cfg):
-        provided |= frozenset(frame.columns)
-        checked = check_table(table, frame, tz=cfg.timezone, scales=cfg.scales, channels=channels,
-                              kpi_ids=kpi_ids, dedupe=False)
-        kept = checked.reason.isna().to_numpy()
-        typed = checked.frame if kept.all() else checked.frame[kept]
-        store.append(table, typed, typed.index)
-        parts.append(_rejects(table, file, folder, frame, checked.reason[~kept], checked.column[~kept]))
-        if key and key[0] in frame and _is_text(frame[key[0]]):
-            raw = frame[key[0]][kept]
-            changed = (raw.str.len() != typed[key[0]].str.len()).fillna(True).to_numpy(bool)
-            raw_keys.append(raw[changed])
-        if bad:
-            bad_parts.append(pd.DataFrame({"table": table, "file": _rel(file, folder), "row": [r for r, _ in bad],
-                                           "column": None, "value": None, "reason": [why for _, why in bad]}))
-        rows_in += len(frame) + len(bad)
-        del frame, checked, typed
-        release_memory()
+    columns: list[str] | None = None  # the stored columns: those of the first file's first slice
+    for index, part in enumerate(files):
+        offset = index * PART_STRIDE
+        said: list[str] = []
+        for piece in _chunks(table, part, cfg, said):
+            frame, bad = piece.frame, piece.bad
+            provided |= frozenset(frame.columns)
+            checked = check_table(table, frame, tz=cfg.timezone, scales=cfg.scales, channels=channels,
+                                  kpi_ids=kpi_ids, dedupe=False, unreadable=piece.unreadable,
+                                  numbers=NumberText(part.layout.decimal, part.layout.thousands))
+            kept = checked.reason.isna().to_numpy()
+            typed = checked.frame if kept.all() else checked.frame[kept]
+            if columns is None:
+                columns = list(typed.columns)
+            elif list(typed.columns) != columns:  # a later file with other extra columns
+                dropped = [c for c in typed.columns if c not in columns]
+                if dropped:
+                    said.append(f"column(s) {dropped} not kept (the table's columns are those of {files[0].name})")
+                typed = typed.reindex(columns=columns)
+            store.append(table, typed, typed.index.to_numpy() + offset)
+            parts.append(_rejects(table, part.name, frame, checked.reason[~kept], checked.column[~kept],
+                                  piece.unreadable))
+            if key and key[0] in frame and _is_text(frame[key[0]]):
+                raw = frame[key[0]][kept]
+                changed = (raw.str.len() != typed[key[0]].str.len()).fillna(True).to_numpy(bool)
+                raw_keys.append(raw[changed].set_axis(raw.index[changed] + offset))
+            if bad:
+                bad_parts.append(pd.DataFrame({"table": table, "file": part.name, "row": [r for r, _ in bad],
+                                               "column": None, "value": None, "reason": [why for _, why in bad]}))
+            rows_in += len(frame) + len(bad)
+            del frame, checked, typed
+            release_memory()
+        notes.extend(f"{part.name}: {n}" if len(files) > 1 else n for n in said)
     if key:
-        parts.append(_duplicates(store, table, file, folder, key, raw_keys))
+        parts.append(_duplicates(store, table, files, key, raw_keys))
     if store.exists(table):
         store.profile(table)
     parts = [p for p in parts if len(p)]
-    table_rejects = (pd.concat(parts).sort_values("row", kind="stable") if parts
+    order = {part.name: i for i, part in enumerate(files)}
+    table_rejects = (pd.concat(parts).sort_values(["file", "row"], key=lambda s: s.map(order) if s.name == "file"
+                                                  else s, kind="stable") if parts
                      else pd.DataFrame(columns=REJECT_COLUMNS))
     return rows_in, table_rejects, bad_parts, provided
 
 
-def _duplicates(store: Store, table: str, file: Path, folder: Path, key: tuple[str, ...],
+def _duplicates(store: Store, table: str, files: list[Part], key: tuple[str, ...],
                 raw_keys: list[pd.Series]) -> pd.DataFrame:
     """Reject (and drop from the store) the stored rows whose key repeats an earlier row's."""
     if not store.exists(table):
@@ -334,27 +278,29 @@ def _duplicates(store: Store, table: str, file: Path, folder: Path, key: tuple[s
     if raw_keys:
         raw = pd.concat(raw_keys)
         values = pd.Series(raw.reindex(dup["row"]).astype(object).to_numpy(), index=values.index).fillna(values)
-    return pd.DataFrame({"table": table, "file": _rel(file, folder), "row": dup["row"].to_numpy(),
+    stored = dup["row"].to_numpy()
+    names = np.array([part.name for part in files], dtype=object)
+    return pd.DataFrame({"table": table, "file": names[stored // PART_STRIDE], "row": stored % PART_STRIDE,
                          "column": key[0], "value": values.to_numpy(dtype=object),
                          "reason": f"duplicate {' + '.join(key)} (the first row is kept)"})
 
 
-def _rejects(table: str, file: Path, folder: Path, frame: pd.DataFrame, reason: pd.Series,
-             column: pd.Series) -> pd.DataFrame:
+def _rejects(table: str, file: str, frame: pd.DataFrame, reason: pd.Series, column: pd.Series,
+             unreadable: dict[str, tuple[np.ndarray, str, np.ndarray]]) -> pd.DataFrame:
+    """The rejected rows of one slice, each with the value of the column its reason is about
+    (as read: a cell the reader took out shows what the file held)."""
     if reason.empty:
         return pd.DataFrame(columns=REJECT_COLUMNS)
     values = pd.Series(None, index=reason.index, dtype=object)
     for col in column.unique():
         rows = (column == col).to_numpy()
-        if col in frame:
+        if col in unreadable:
+            values[rows] = unreadable[col][2][frame.index.get_indexer(reason.index[rows])]
+        elif col in frame:
             values[rows] = frame.loc[reason.index[rows], col].astype(str).to_numpy()
-    return pd.DataFrame({"table": table, "file": _rel(file, folder),
+    return pd.DataFrame({"table": table, "file": file,
                          "row": reason.index.to_numpy(), "column": column.to_numpy(),
                          "value": values.to_numpy(), "reason": reason.to_numpy()})
-
-
-def _rel(file: Path, folder: Path) -> str:
-    return str(file.relative_to(folder)) if file.is_relative_to(folder) else str(file)
 
 
 def _latest(store: Store, tz: str, folder: Path) -> pd.Timestamp:

@@ -6,6 +6,8 @@ columns in schema order, then cross-column rules, then duplicates among the rows
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -13,7 +15,7 @@ import pandas as pd
 import pyarrow as pa
 
 from .schema import FALSE_WORDS, KEYS, SURVEY_TYPES, TABLES, TRUE_WORDS, Column
-from .timeparse import from_arrow_timestamps, parse_timestamps
+from .timeparse import ISO_FORM, TIMESTAMP_FORMS, from_arrow_timestamps, parse_timestamps
 
 TEXT = pd.StringDtype("pyarrow")
 _NUMBER_TEXT = r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$"
@@ -73,29 +75,59 @@ def _bool(s: pd.Series, col: Column, v: _Verdicts) -> pd.Series:
     return is_true
 
 
-def _numbers(s: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
-    """(values as float, present mask, not-a-number mask) for a text or numeric column."""
+@dataclass(frozen=True)
+class NumberText:
+    """How numbers are written in a text file: the decimal mark and an optional thousands
+    separator (``[tables.<name>] decimal`` and ``thousands`` in dataset.toml).
+
+    >>> form = NumberText(",", ".")
+    >>> text = pd.Series(["1.234,5", "12,25", "1.5", "12.34"], dtype="string")
+    >>> text.str.fullmatch(form.pattern).tolist(), form.plain(text[:2]).tolist()
+    ([True, True, False, False], ['1234.5', '12.25'])
+    """
+
+    decimal: str = "."
+    thousands: str | None = None
+
+    @property
+    def pattern(self) -> str:
+        if (self.decimal, self.thousands) == (".", None):
+            return _NUMBER_TEXT
+        point = re.escape(self.decimal)
+        digits = rf"(?:\d{{1,3}}(?:{re.escape(self.thousands)}\d{{3}})+|\d+)" if self.thousands else r"\d+"
+        return rf"^[+-]?(?:{digits}(?:{point}\d*)?|{point}\d+)(?:[eE][+-]?\d+)?$"
+
+    def plain(self, text: pd.Series) -> pd.Series:
+        """Text of this form rewritten with a point and no separators (other text unchanged)."""
+        if self.thousands:
+            text = text.str.replace(self.thousands, "", regex=False)
+        return text.str.replace(self.decimal, ".", regex=False) if self.decimal != "." else text
+
+
+def _numbers(s: pd.Series, form: NumberText = NumberText()) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """(values as float, present mask, bad mask) for a text or numeric column; a value that is
+    not of the declared form or not finite (``inf``, ``1e999``) is bad."""
     if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
         values = s.astype("float64")
         present = values.notna()
-        return values, present, pd.Series(False, index=s.index)
+        return values, present, present & np.isinf(values)
     t = clean_text(s)
     present = t.notna()
-    shaped = t.str.fullmatch(_NUMBER_TEXT).fillna(False).astype(bool)
-    values = pd.to_numeric(t.where(shaped), errors="coerce").astype("float64")
-    return values, present, present & ~shaped
+    shaped = t.str.fullmatch(form.pattern).fillna(False).astype(bool)
+    values = pd.to_numeric(form.plain(t.where(shaped)), errors="coerce").astype("float64")
+    return values, present, present & ~(shaped & np.isfinite(values))
 
 
-def _int(s: pd.Series, col: Column, v: _Verdicts, minimum: int, default: int) -> pd.Series:
-    values, present, bad_text = _numbers(s)
+def _int(s: pd.Series, col: Column, v: _Verdicts, minimum: int, default: int, form: NumberText) -> pd.Series:
+    values, present, bad_text = _numbers(s, form)
     not_int = bad_text | (present & (values != np.floor(values)))
     v.fail(not_int | (present & (values < minimum)), col.name,
            f"{col.name} is not an integer >= {minimum}")
     return values.fillna(default).where(~(not_int | (values < minimum)), default).astype("int64")
 
 
-def _float(s: pd.Series, col: Column, v: _Verdicts) -> pd.Series:
-    values, present, bad_text = _numbers(s)
+def _float(s: pd.Series, col: Column, v: _Verdicts, form: NumberText) -> pd.Series:
+    values, present, bad_text = _numbers(s, form)
     v.fail(bad_text, col.name, f"{col.name} is not a number")
     if col.name in ("handle_seconds", "wait_seconds", "cost"):
         what = "negative cost" if col.name == "cost" else "negative duration"
@@ -103,13 +135,13 @@ def _float(s: pd.Series, col: Column, v: _Verdicts) -> pd.Series:
     return values
 
 
-def _timestamp(s: pd.Series, col: Column, v: _Verdicts, tz: str) -> pd.Series:
+def _timestamp(s: pd.Series, col: Column, v: _Verdicts, tz: str, form: str) -> pd.Series:
     if pd.api.types.is_datetime64_any_dtype(s.dtype):
         return from_arrow_timestamps(s, tz)
     t = clean_text(s)
     parsed = parse_timestamps(t.fillna(""), tz)
     v.fail(t.notna() & parsed.isna(), col.name,
-           f"unparseable timestamp in {col.name} (expected YYYY-MM-DD[ HH:MM[:SS]][±HH:MM])")
+           f"unparseable timestamp in {col.name} (expected {form})")
     return parsed
 
 
@@ -122,13 +154,17 @@ def check_table(
     channels: frozenset[str] = frozenset(),
     kpi_ids: frozenset[str] = frozenset(),
     dedupe: bool = True,
+    numbers: NumberText = NumberText(),
+    unreadable: Mapping[str, tuple[np.ndarray, str, np.ndarray]] | None = None,
 ) -> Checked:
     """Type every canonical column of ``raw`` and judge each row (SPEC A3).
 
     ``raw`` holds the canonical columns (text or typed, e.g. from Parquet) plus extras, which
     are kept as trimmed text. ``channels`` are the known channels (for costs and targets) and
     ``kpi_ids`` the valid KPI ids (for targets). ``dedupe=False`` leaves duplicate keys to the
-    caller (the loader judges them across all slices of a large file).
+    caller (the loader judges them across all slices of a large file). ``numbers`` is how a
+    text file writes numbers; ``unreadable`` gives, per column, the cells the reader could not
+    represent (a NaN in Parquet, a year outside 1678-2261) and why: the column's first rule.
     """
     v = _Verdicts(raw.index)
     out: dict[str, pd.Series] = {}
@@ -139,6 +175,8 @@ def check_table(
         s = raw[col.name]
         if _is_text(s):
             s = clean_text(s)
+        if unreadable and col.name in unreadable:
+            v.fail(*unreadable[col.name][:1], col.name, unreadable[col.name][1])
         if col.required:
             v.fail(s.isna(), col.name, f"empty required column {col.name}")
         if col.kind == "text":
@@ -148,21 +186,21 @@ def check_table(
                 v.fail(out["kpi"].notna() & ~out["kpi"].isin(known).fillna(False).astype(bool), "kpi",
                        "unknown kpi (expected a KPI id or frt_h)")
         elif col.kind == "timestamp":
-            out[col.name] = _timestamp(s, col, v, tz)
+            out[col.name] = _timestamp(s, col, v, tz, raw.attrs.get(TIMESTAMP_FORMS, {}).get(col.name, ISO_FORM))
         elif col.kind == "bool":
             out[col.name] = _bool(s, col, v)
         elif col.kind == "int":
             minimum, default = (1, 1) if col.name == "contacts" else (0, 0)
-            out[col.name] = _int(s, col, v, minimum, default)
+            out[col.name] = _int(s, col, v, minimum, default, numbers)
         elif col.kind == "float":
-            out[col.name] = _float(s, col, v)
+            out[col.name] = _float(s, col, v, numbers)
         elif col.kind == "survey":
             t = clean_text(s).str.lower()
             v.fail(t.notna() & ~t.isin(SURVEY_TYPES).fillna(False).astype(bool), col.name,
                    "unknown survey type (expected csat, nps or ces)")
             out[col.name] = t
         elif col.kind == "score":
-            out[col.name] = _score(s, col, v, out["survey"], scales)
+            out[col.name] = _score(s, col, v, out["survey"], scales, numbers)
         elif col.kind == "period":
             t = clean_text(s)
             v.fail(t.notna() & ~t.str.fullmatch(_PERIOD_TEXT).fillna(False).astype(bool), col.name,
@@ -221,8 +259,8 @@ def _empty(col: Column, index: pd.Index, tz: str) -> pd.Series:
 
 
 def _score(s: pd.Series, col: Column, v: _Verdicts, survey: pd.Series,
-           scales: dict[str, tuple[int, int]]) -> pd.Series:
-    values, present, bad_text = _numbers(s)
+           scales: dict[str, tuple[int, int]], form: NumberText) -> pd.Series:
+    values, present, bad_text = _numbers(s, form)
     lo = survey.map({k: lo for k, (lo, _) in scales.items()}).astype("float64")
     hi = survey.map({k: hi for k, (_, hi) in scales.items()}).astype("float64")
     outside = present & ~bad_text & ((values != np.floor(values)) | (values < lo) | (values > hi))

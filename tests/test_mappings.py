@@ -108,6 +108,8 @@ def test_call_center_example_matches_its_source() -> None:
     assert int(ds.tickets["abandoned"].sum()) == 946 == int((source["Answered (Y/N)"] == "N").sum())
     assert len(ds.surveys) == 4054 == int(source["Satisfaction rating"].notna().sum())
     assert ds.rejects.empty
+    surveys = ds.counts.set_index("table").loc["surveys"]                 # unrated calls: not survey rows
+    assert surveys["note"] == "946 source rows left out by skip_empty (not rows of this table)"
     # speed of answer survives the mapping: mean of the source column, in seconds
     frt = (ds.tickets["first_response_at"] - ds.tickets["created_at"]).dt.total_seconds()
     assert frt.mean() == pytest.approx(source["Speed of answer in seconds"].mean())
