@@ -61,6 +61,10 @@ KPIS: tuple[Kpi, ...] = (
         "over tickets answered by as_of.", "speed", needs=_FRT),
     Kpi("frt_bh_p90_h", "operational", "First response time, 90th percentile (answered only, business hours)",
         "h", "lower", "tickets", "As frt_p90_h in business hours.", "speed", needs=_FRT + _BH),
+    Kpi("frt_km_p90_h", "operational", "First response time, 90th percentile (Kaplan–Meier)", "h", "lower",
+        "tickets", "Kaplan–Meier 90th percentile of calendar hours from creation to the first reply over "
+        "non-abandoned tickets created in the period (R's quantile rule; Brookmeyer–Crowley CI); not reached "
+        f"(empty) while more than 10 % are unanswered. {_CENSOR}", "speed", needs=_FRT),
     Kpi("ttr_median_h", "operational", "Time to resolution, median", "h", "lower", "tickets",
         "Kaplan–Meier median of calendar hours from creation to resolution over non-abandoned tickets "
         "created in the period; tickets unresolved at as_of are right-censored at as_of.", "speed",
@@ -72,6 +76,11 @@ KPIS: tuple[Kpi, ...] = (
         "the Kaplan–Meier median).", "speed", needs=_TTR),
     Kpi("ttr_bh_mean_h", "operational", "Time to resolution, mean (resolved only, business hours)", "h",
         "lower", "tickets", "As ttr_mean_h in business hours.", "speed", needs=_TTR + _BH),
+    Kpi("ttr_km_p90_h", "operational", "Time to resolution, 90th percentile (Kaplan–Meier)", "h", "lower",
+        "tickets", "Kaplan–Meier 90th percentile of calendar hours from creation to resolution over "
+        "non-abandoned tickets created in the period; tickets unresolved at as_of are right-censored at "
+        "as_of (R's quantile rule; Brookmeyer–Crowley CI); not reached (empty) while more than 10 % are "
+        "unresolved.", "speed", needs=_TTR),
     Kpi("open_pct", "operational", "Open tickets", "%", "lower", "tickets",
         "Share of non-abandoned tickets created in the period still unresolved at as_of.", "speed",
         needs=_TTR),

@@ -13,7 +13,8 @@ from kpitools import catalog
 SPEC = Path(__file__).resolve().parents[2] / "shared" / "SPEC.md"
 SECTION_4_IDS = [
     "tickets", "frt_median_h", "frt_bh_median_h", "frt_mean_h", "frt_bh_mean_h", "frt_p90_h", "frt_bh_p90_h",
-    "ttr_median_h", "ttr_bh_median_h", "ttr_mean_h", "ttr_bh_mean_h", "open_pct", "fcr_pct", "reopen_pct",
+    "frt_km_p90_h", "ttr_median_h", "ttr_bh_median_h", "ttr_mean_h", "ttr_bh_mean_h", "ttr_km_p90_h", "open_pct",
+    "fcr_pct", "reopen_pct",
     "sla_frt_pct", "aht_min", "backlog_end", "abandonment_pct", "csat_pct", "csat_mean", "nps", "ces_mean",
     "ces_easy_pct", "crr_pct", "churn_pct", "tickets_per_customer", "d1_pct", "d7_pct", "d30_pct",
     "activation_pct", "mau", "dau_mean", "wau_mean", "stickiness_pct", "conversion_pct", "cpi",
@@ -58,7 +59,7 @@ def test_module_and_function_both_work():
     import kpitools.catalog as module
 
     assert module.get("nps").family == "perceptual"
-    assert kt.catalog().shape == (39, 7)
+    assert kt.catalog().shape == (41, 7)
 
 
 def test_an_unknown_kpi_id_is_a_typed_user_error():

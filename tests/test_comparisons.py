@@ -49,20 +49,22 @@ def pairs(res: pd.DataFrame) -> pd.DataFrame:
 # ---------------------------------------------------------------- shares
 
 def test_two_shares_known_answer():
-    # Newcombe (1998), example (a): 56/70 vs 48/80 -> difference 0.2, hybrid score CI
-    # [0.0524, 0.3339]; pooled z = 0.2 / sqrt(.6933 * .3067 * (1/70 + 1/80)) = 2.650, p = 0.008
+    # Newcombe (1998), example (a): 56/70 vs 48/80 -> difference 0.2, Mee's score interval
+    # [0.0533, 0.3377] (Table II, method 5: it inverts the pooled z-test beside it);
+    # pooled z = 0.2 / sqrt(.6933 * .3067 * (1/70 + 1/80)) = 2.650, p = 0.008
     res = kt.compare_channels(survey_dataset(csat("chat", 56, 70), csat("email", 48, 80)), "2026-10", "csat_pct")
     assert list(res.columns) == COLUMNS
     pair = pairs(res).loc[("chat", "email")]
     assert (pair.estimate_a, pair.n_a, pair.estimate_b, pair.n_b) == pytest.approx((80, 70, 60, 80))
-    assert (pair["diff"], pair.diff_low, pair.diff_high) == pytest.approx((20, 5.24, 33.39), abs=0.005)
+    assert (pair["diff"], pair.diff_low, pair.diff_high) == pytest.approx((20, 5.33, 33.77), abs=0.005)
     assert pair.test == "z" and pair.statistic == pytest.approx(2.650, abs=5e-4)
     assert pair.p == pytest.approx(0.00805, abs=5e-5) and pair.p_adj == pair.p  # a single pair
     # Cohen's h = 2 asin(sqrt .8) - 2 asin(sqrt .6) = 2.2143 - 1.7722
     assert pair.effect_size == pytest.approx(0.4421, abs=1e-4) and pair.effect_name == "cohens_h"
-    pooled = 104 / 150
-    assert pair.mdd == pytest.approx(100 * Z_MDD * math.sqrt(pooled * (1 - pooled) * (1 / 70 + 1 / 80)))
-    assert (pair.verdict, pair.better, pair.reason) == ("higher", "chat", None)
+    # one pair, significant: the level used is alpha itself; R's power.prop.test equation for the MDD
+    assert pair.level == 0.05 and pair.family == "Holm over the 1 pair of this KPI"
+    assert pair.mdd == pytest.approx(100 * stats.min_detectable_difference(104 / 150, 70, 0.05, n2=80))
+    assert (pair.verdict, pair.better, pair.reason, pair.interval_of) == ("higher", "chat", None, "difference")
     # with two groups the omnibus chi-square is the square of the pair's z (no continuity correction)
     omni = res.iloc[0]
     assert omni.comparison == "omnibus" and omni.test == "chi2"
@@ -156,7 +158,7 @@ def test_nps_known_answer():
     assert omni.test == "chi2" and (omni.statistic, omni.p) == pytest.approx((chi2.statistic, chi2.pvalue))
 
 
-def test_mean_scores_use_kruskal_and_dunn():
+def test_mean_scores_use_kruskal_and_mann_whitney_with_the_shift():
     scores = {"chat": [7, 6, 6, 5, 7] * 8, "email": [5, 4, 6, 5, 3] * 8, "phone": [2, 4, 5, 3, 6, 1] * 6}
     s = pd.concat([survey_rows(c, "ces", v) for c, v in scores.items()])
     res = kt.compare_channels(survey_dataset(s), "2026-10", "ces_mean")
@@ -166,30 +168,36 @@ def test_mean_scores_use_kruskal_and_dunn():
     omni = res.iloc[0]
     assert (omni.test, omni.statistic, omni.p, omni.effect_size) == (
         "kruskal", pytest.approx(kw.statistic), pytest.approx(kw.p), pytest.approx(kw.epsilon_squared))
-    expected = stats.dunn(values, groups, p_adjust="holm").set_index(["group_a", "group_b"])
     got = pairs(res)
-    assert got["test"].eq("dunn").all()
-    assert got["statistic"].tolist() == pytest.approx(expected["z"].tolist())
-    assert got["p_adj"].tolist() == pytest.approx(expected["p_adj"].tolist())
+    assert got["test"].eq("mann_whitney").all() and got["interval_of"].eq("shift").all()
     chat, email = np.array(scores["chat"]), np.array(scores["email"])
-    welch = stats.welch_diff(chat.mean(), chat.std(ddof=1), 40, email.mean(), email.std(ddof=1), 40)
     pair = got.loc[("chat", "email")]
-    assert (pair["diff"], pair.diff_low, pair.diff_high) == pytest.approx((welch.diff, welch.low, welch.high))
-    mw = stats.mann_whitney(chat, email)
-    assert (pair.effect_size, pair.hl_shift, pair.mw_p) == pytest.approx(
-        (mw.rank_biserial, mw.hodges_lehmann, mw.p))
+    mw = sps.mannwhitneyu(chat, email, method="asymptotic")  # R: wilcox.test(chat, email, exact = FALSE)
+    assert (pair.statistic, pair.p) == pytest.approx((mw.statistic, mw.pvalue))
+    assert pair["diff"] == pytest.approx(chat.mean() - email.mean()) and math.isnan(pair.diff_low)
+    ref = stats.mann_whitney(chat, email)
+    assert (pair.effect_size, pair.hl_shift) == pytest.approx((ref.rank_biserial, ref.hodges_lehmann))
+    # the shift's interval is at the level the Holm family used, and excludes 0 with the verdict
+    from kpitools.stats.ranks import covers, rank_shift
+    level = pair.level
+    shift = (pair.hl_low, pair.hl_high, pair.hl_low_open, pair.hl_high_open)
+    assert shift == rank_shift(chat, email).interval(1 - level)
+    for r in got.itertuples():
+        assert covers(r.hl_low, r.hl_high, r.hl_low_open, r.hl_high_open) == (r.verdict == "no significant difference")
 
 
-def test_aht_compares_handle_minutes_by_rank():
+def test_aht_compares_handle_minutes_by_welch():
     chat = [600.0, 660, 720, 540, 900] * 8
     phone = [300.0, 360, 420, 480, 240] * 8
     t = pd.concat([tickets(40, "chat", handle_seconds=chat), tickets(40, "phone", handle_seconds=phone)])
     res = kt.compare_channels(make_dataset(tickets=t, as_of="2026-11-01"), "2026-10", "aht_min")
     pair = pairs(res).loc[("chat", "phone")]
-    assert (pair.estimate_a, pair.estimate_b) == pytest.approx((np.mean(chat) / 60, np.mean(phone) / 60))
-    assert pair.test == "dunn" and pair.verdict == "higher" and pair.better == "phone"
-    # every chat time exceeds every phone time: rank-biserial r = 1
-    assert pair.effect_size == pytest.approx(1.0)
+    a, b = np.array(chat) / 60, np.array(phone) / 60
+    assert (pair.estimate_a, pair.estimate_b) == pytest.approx((a.mean(), b.mean()))
+    welch = stats.welch_diff(a.mean(), a.std(ddof=1), 40, b.mean(), b.std(ddof=1), 40)
+    assert pair.test == "welch" and (pair.p, pair.diff_low, pair.diff_high) == pytest.approx(
+        (welch.p, welch.low, welch.high))
+    assert pair.verdict == "higher" and pair.better == "phone"
 
 
 def hours_after(hours: list[float | None], start: str = "2026-10-05 10:00") -> list[str | None]:
@@ -215,8 +223,10 @@ def test_times_use_logrank_and_flag_few_events():
     assert math.isnan(pair["diff"]) and pair.verdict == "lower" and pair.better == "chat"
     assert "fewer than 10 events for email (8)" in pair["flags"]
     assert "median not reached for email" in pair["flags"]
-    mw = stats.mann_whitney(chat_h, email_h[:8])  # on the resolved times only
-    assert (pair.effect_size, pair.hl_shift) == pytest.approx((mw.rank_biserial, mw.hodges_lehmann))
+    # censoring-aware effect size: the Peto hazard ratio of the log-rank test (chat resolves sooner)
+    two = stats.survival.logrank_two(durations, observed, np.arange(80) < 40)
+    assert (pair.effect_name, pair.hr) == ("hazard_ratio", pytest.approx(two.hr)) and pair.hr > 1
+    assert pair.hr_low > 1 and pair.interval_of == "hazard ratio"
     omni = res.iloc[0]
     assert (omni.test, omni.p) == ("logrank", pytest.approx(lr.p))
 
@@ -349,7 +359,8 @@ def test_sample_estimates_equal_kpis(sample, kpi):
              for s in "ab"]
     got = pd.concat(sides).dropna(subset=["channel"]).drop_duplicates("channel").set_index("channel").sort_index()
     want = table[(table["kpi"] == kpi) & table["channel"].isin(got.index)].set_index("channel").sort_index()
-    assert len(got) == 5
+    # email, messaging and social never abandon a ticket: not compared on abandonment (SPEC §9)
+    assert len(got) == (2 if kpi == "abandonment_pct" else 5)
     assert got["value"].tolist() == pytest.approx(want["value"].tolist(), rel=1e-12)
     assert got["n"].tolist() == want["n"].tolist()
     if kpi != "open_pct":  # kpis.csv gives open_pct no CI; compare_channels adds a Wilson one
@@ -374,3 +385,72 @@ def test_sample_chat_answers_fastest_and_social_matches_messaging(sample):
     for kpi in ("csat_pct", "nps", "ces_mean"):
         pair = pairs(kt.compare_channels(ds, "2026-10", kpi)).loc[("messaging", "social")]
         assert pair.verdict == "no significant difference" and pair.mdd > 0
+
+
+# ---------------------------------------------------------------- issue #13: intervals agree with verdicts
+
+def excludes_null(row) -> bool:
+    """Whether the interval beside the row's verdict excludes "no difference"."""
+    from kpitools.stats.ranks import covers
+    if row.interval_of == "hazard ratio":
+        return not (row.hr_low <= 1 <= row.hr_high)
+    if row.interval_of == "shift":
+        return not covers(row.hl_low, row.hl_high, row.hl_low_open, row.hl_high_open)
+    return not (row.diff_low <= 0 <= row.diff_high)
+
+
+def check_agreement(res: pd.DataFrame) -> None:
+    judged = res[(res["comparison"] == "pair") & res["verdict"].isin(["lower", "higher", "no significant difference"])]
+    for r in judged.itertuples():
+        assert excludes_null(r) == (r.p_adj < 0.05), (r.kpi, r.p, r.p_adj, r.level)
+        assert (r.verdict != "no significant difference") == (r.p_adj < 0.05)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.integers(30, 300).flatmap(lambda n: st.tuples(st.integers(0, n), st.just(n))),
+                min_size=2, max_size=5), st.sampled_from(["holm", "bh"]))
+def test_adjusted_share_interval_excludes_0_exactly_when_adjusted_p_below_alpha(counts, method):
+    check_agreement(compare(share_observations(counts), "2026-10", p_adjust=method))
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 10), min_size=30, max_size=120), min_size=2, max_size=4),
+       st.sampled_from([("nps", "nps"), ("score", "ces_mean")]), st.sampled_from(["holm", "bh"]))
+def test_adjusted_nps_and_shift_intervals_agree_with_verdicts(scores, kind, method):
+    if kind[0] == "score":
+        scores = [[1 + s % 7 for s in group] for group in scores]
+    check_agreement(compare(score_observations(*kind, scores), "2026-10", p_adjust=method))
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.lists(st.tuples(st.integers(1, 50), st.booleans()), min_size=30, max_size=80),
+                min_size=2, max_size=4), st.sampled_from(["holm", "bh"]))
+def test_adjusted_hazard_ratio_interval_agrees_with_the_logrank_verdict(groups, method):
+    names = [f"g{i}" for i in range(len(groups))]
+    data = pd.DataFrame([{"period": "2026-10", "group": g, "hours": float(h), "event": e, "count": 1}
+                         for g, rows in zip(names, groups) for h, e in rows])
+    check_agreement(compare(Observations("ttr_median_h", "time", data, names), "2026-10", p_adjust=method))
+
+
+def test_no_events_means_no_test_and_says_so():
+    data = pd.DataFrame({"period": "2026-10", "group": ["a"] * 40 + ["b"] * 40, "hours": 5.0, "event": False,
+                         "count": 1})
+    pair = pairs(compare(Observations("ttr_median_h", "time", data, ["a", "b"]), "2026-10")).iloc[0]
+    assert pair.verdict == "not enough data" and pair.reason.startswith("median not reached")
+
+
+def test_a_channel_that_never_abandons_is_not_compared():
+    t = pd.concat([tickets(100, "chat", abandoned=[True] * 10 + [False] * 90),
+                   tickets(100, "phone", abandoned=[True] * 30 + [False] * 70),
+                   tickets(100, "email")])  # email: no abandoned ticket ever
+    res = kt.compare_channels(make_dataset(tickets=t, as_of="2026-11-01"), "2026-10", "abandonment_pct")
+    assert list(pairs(res).index) == [("chat", "phone")]
+    assert "not compared (the KPI never occurs in their history): email" in res.iloc[0]["flags"]
+    assert res.attrs["family"] == "Holm over the 1 pair of this KPI"
+
+
+def test_sample_abandonment_compares_only_channels_that_abandon(sample):
+    ds, _ = sample
+    res = pairs(kt.compare_channels(ds, "2026-10", "abandonment_pct"))
+    assert list(res.index) == [("chat", "phone")]
+    check_agreement(kt.compare_channels(ds, "2026-10", "csat_pct"))

@@ -283,3 +283,24 @@ def test_an_unknown_segment_is_a_typed_user_error():
     with pytest.raises(UnknownSegmentError, match=r"by='queue' is not a column of the tickets table") as info:
         kt.speed(ds, "2026-10", by="queue")
     assert isinstance(info.value, KpitoolsError) and isinstance(info.value, KeyError)
+
+
+def test_km_p90_counts_the_unanswered_as_censored():
+    # ten tickets answered after 1..10 h: no censoring, R's quantile(survfit(...), 0.9) takes the
+    # midpoint of the flat stretch S = 0.1 on [9, 10) -> 9.5 (type 7 would give 9.1)
+    first = resolved_after([float(h) for h in range(1, 11)])
+    ds = make_dataset(tickets=tickets(10, first_response_at=first), as_of="2026-11-01")
+    df = kt.speed(ds, "2026-10")
+    assert pick(df, "frt_km_p90_h").value == 9.5 and pick(df, "frt_km_p90_h").n == 10
+    assert pick(df, "frt_p90_h").value == pytest.approx(9.1)
+    # two of ten unanswered at as_of (censored after 642 h): the KM curve falls by 1/10 per answer
+    # to S = 0.2 at 8 h and stays there -> the 90th percentile is not reached (empty), while the
+    # conventional p90 over the eight answered tickets is 7.3 h
+    first = resolved_after([float(h) for h in range(1, 9)] + [None, None])
+    ds = make_dataset(tickets=tickets(10, first_response_at=first), as_of="2026-11-01")
+    df = kt.speed(ds, "2026-10")
+    assert math.isnan(pick(df, "frt_km_p90_h").value) and pick(df, "frt_p90_h").value == pytest.approx(7.3)
+    # resolution: the same rule on ttr_km_p90_h
+    ds = make_dataset(tickets=tickets(10, resolved_at=resolved_after([float(h) for h in range(1, 11)])),
+                      as_of="2026-11-01")
+    assert pick(kt.speed(ds, "2026-10"), "ttr_km_p90_h").value == 9.5

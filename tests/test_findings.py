@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import math
-
 import pandas as pd
 import pytest
-from scipy import stats as sps
 
 import kpitools as kt
+from kpitools import stats
 from kpitools.comparisons import findings
-from kpitools.comparisons.findings import COLUMNS, magnitude, rank
+from kpitools.comparisons.findings import COLUMNS, GROUPS, magnitude, rank
 from tests.factories import make_dataset, tickets
-
-Z_MDD = 1.959963984540054 + sps.norm.ppf(0.8)
 
 
 def abandoning(channel: str, n: int, abandoned: int) -> pd.DataFrame:
@@ -35,13 +31,24 @@ def tiny():
     return findings(make_dataset(tickets=t, surveys=s, as_of="2026-11-01"), "2026-10")
 
 
+def test_one_family_for_the_page(tiny):
+    # the page tests 4 statements: abandonment chat–phone, CSAT chat–phone, CSAT chat and all
+    # September -> October (no September data for phone; no October 2025 at all); 3 are
+    # significant, so BH's level is 0.05 · (3 + 1) / 4 = 0.05 and the intervals are 95 % ones
+    assert tiny.attrs["family"] == ("Benjamini–Hochberg over the 4 statements tested on this page (false "
+                                    "discovery rate 5%); intervals at the 95% level.")
+
+
 def test_difference_statement(tiny):
     diff = tiny[(tiny["kind"] == "difference")]
     assert diff["kpi"].tolist() == ["abandonment_pct"]
-    # Wilson 5/100 = [2.2, 11.2] %, 30/100 = [22.0, 39.6] %; z = 0.25 / sqrt(.175 * .825 * .02) = 4.66
-    assert diff.iloc[0]["statement"] == ("chat abandonment 5% [2.2, 11] is lower than phone 30% [22, 40] "
-                                         "(p < 0.001, Holm).")
+    # z = 0.25 / sqrt(.175 * .825 * .02) = 4.66; Mee's interval of 5/100 − 30/100: [−35, −15] pts
+    ci = stats.score_diff_ci(5, 100, 30, 100)
+    assert (round(100 * ci.low), round(100 * ci.high)) == (-35, -15)
+    assert diff.iloc[0]["statement"] == ("chat abandonment 5% is lower than phone 30% (−25 pts [−35, −15]; "
+                                         "adjusted p < 0.001).")
     assert diff.iloc[0]["pairs"] == (("chat", "phone"),) and diff.iloc[0]["n"] == 200
+    assert diff.iloc[0]["group"] == "new difference"  # no September data: nothing to stand on
 
 
 def test_change_statements(tiny):
@@ -51,16 +58,18 @@ def test_change_statements(tiny):
     statement = change.loc["all", "statement"]
     assert statement.startswith("CSAT (all channels) fell from 90% in September 2026 to 57% in October 2026 "
                                 "(−33 pts [")
-    assert statement.endswith("p < 0.001, Holm).") and change.loc["all", "compare_to"] == "2026-09"
+    assert statement.endswith("; adjusted p < 0.001).") and change.loc["all", "compare_to"] == "2026-09"
+    assert change.loc["all", "group"] == "month over month" and tiny.iloc[0]["kind"] == "change"
 
 
 def test_no_difference_note_gives_the_detectable_difference(tiny):
     note = tiny[tiny["kind"] == "no difference"]
     assert note["kpi"].tolist() == ["csat_pct"] and tiny.iloc[-1]["kind"] == "no difference"
-    pooled = 114 / 200
-    mdd = 100 * Z_MDD * math.sqrt(pooled * (1 - pooled) * (2 / 100))  # 19.6 pts
-    assert note.iloc[0]["statement"] == (f"chat and phone CSAT: no significant difference (60% vs 54%; could "
-                                         f"detect ≥ {mdd:.0f} pts).")
+    # R: power.prop.test(n = 100, p1 = 0.57, power = 0.8)$p2 − 0.57 = 0.19 (at the page's 5 % level)
+    mdd = 100 * stats.min_detectable_difference(114 / 200, 100)
+    assert round(mdd) == 19
+    assert note.iloc[0]["statement"] == ("chat and phone CSAT: no significant difference (60% vs 54%; could "
+                                         "detect ≥ 19 pts with 80% power).")
 
 
 def test_missing_inputs_are_skipped_with_a_reason(tiny):
@@ -74,8 +83,8 @@ def test_a_channel_below_every_other_gets_one_statement():
     res = findings(make_dataset(tickets=t, as_of="2026-11-01"), "2026-10")
     diff = res[res["kind"] == "difference"]
     assert len(diff) == 1
-    assert diff.iloc[0]["statement"] == ("chat has the lowest abandonment, 5% [2.2, 11], lower than every other "
-                                         "channel (email 30%, phone 35%; all p < 0.001, Holm).")
+    assert diff.iloc[0]["statement"] == ("chat has the lowest abandonment, 5%, lower than every other "
+                                         "channel (email 30%, phone 35%; all adjusted p < 0.001).")
     assert diff.iloc[0]["pairs"] == (("chat", "email"), ("chat", "phone"))
     assert res.iloc[-1]["statement"].startswith("email and phone abandonment: no significant difference")
 
@@ -97,20 +106,27 @@ def test_magnitude_classes():
         "negligible", "small", "medium", "large"]
 
 
-def test_rank_by_class_then_volume_notes_last():
+def test_rank_by_group_then_kpi_then_effect_on_its_own_scale():
+    def row(kind, group, kpi, effect, magnitude="negligible"):
+        return {"kind": kind, "group": group, "kpi": kpi, "effect": effect, "effect_name": "pp",
+                "magnitude": magnitude, "n": 100}
     rows = [
-        {"kind": "no difference", "kpi": "nps", "effect": 0.9, "effect_name": "cohens_d", "magnitude": "large",
-         "n": 9000},
-        {"kind": "difference", "kpi": "csat_pct", "effect": 0.3, "effect_name": "cohens_h", "magnitude": "small",
-         "n": 5000},
-        {"kind": "change", "kpi": "nps", "effect": 0.6, "effect_name": "cohens_d", "magnitude": "medium",
-         "n": 100},
-        {"kind": "difference", "kpi": "fcr_pct", "effect": 0.25, "effect_name": "cohens_h", "magnitude": "small",
-         "n": 8000},
+        row("no difference", "no difference", "nps", 30, "large"),
+        row("difference", "standing difference", "csat_pct", 30, "large"),
+        row("difference", "new difference", "fcr_pct", 2),
+        row("change", "year over year", "csat_pct", 25),
+        row("target", "target missed", "csat_pct", 27),
+        row("change", "month over month", "abandonment_pct", 3.9),  # "negligible" by Cohen: still news
+        row("change", "month over month", "csat_pct", 10),
+        row("change", "month over month", "csat_pct", 25),
     ]
     ranked = rank(rows)
-    assert ranked["kpi"].tolist() == ["nps", "fcr_pct", "csat_pct", "nps"]
-    assert ranked["kind"].tolist()[-1] == "no difference" and ranked["rank"].tolist() == [1, 2, 3, 4]
+    assert ranked["group"].tolist() == ["month over month"] * 3 + ["year over year", "target missed",
+                                                                   "new difference", "standing difference",
+                                                                   "no difference"]
+    assert ranked["kpi"].tolist()[:3] == ["csat_pct", "csat_pct", "abandonment_pct"]
+    assert ranked["effect"].tolist()[:2] == [25, 10] and ranked["rank"].tolist() == list(range(1, 9))
+    assert set(ranked["group"]) <= set(GROUPS)
 
 
 # ---------------------------------------------------------------- the sample
@@ -155,3 +171,32 @@ def test_sample_only_significant_results_are_stated(sample_findings):
     assert len(stated) and stated["p_adj"].lt(0.05).all()
     assert sample_findings["kind"].tolist() == sorted(sample_findings["kind"], key=lambda k: k == "no difference")
     assert not sample_findings.attrs["skipped"]
+    assert sample_findings.attrs["family"].startswith("Benjamini–Hochberg over the ")
+
+
+def test_sample_the_months_news_comes_first(sample_findings):
+    # issue #13: October's billing incident — CSAT 78 % -> 53 %, NPS +31 -> −18 — leads the page
+    first, second = sample_findings.iloc[0], sample_findings.iloc[1]
+    assert (first["kpi"], second["kpi"]) == ("csat_pct", "nps")
+    for f in (first, second):
+        assert f["kind"] == "change" and f["compare_to"] == "2026-09" and " fell from " in f["statement"]
+    assert sample_findings["group"].tolist() == sorted(sample_findings["group"], key=GROUPS.index)
+    # abandonment doubling (4.2 % -> 8.1 %) is month-over-month news, not a "negligible" #37
+    abandonment = sample_findings[(sample_findings["kpi"] == "abandonment_pct")
+                                  & (sample_findings["group"] == "month over month")]
+    assert len(abandonment) == 1 and abandonment.index[0] < 10
+
+
+def test_sample_never_compares_abandonment_of_a_channel_that_never_abandons(sample_findings):
+    rows = sample_findings[(sample_findings["kpi"] == "abandonment_pct")
+                           & sample_findings["kind"].isin(["difference", "no difference"])]
+    named = {c for cs in rows["channels"] for c in cs}
+    assert named and not named & {"email", "messaging", "social"}
+
+
+def test_sample_simpson_is_named_as_channel_mix(sample_findings):
+    frt = sample_findings[(sample_findings["kpi"] == "frt_median_h") & (sample_findings["compare_to"] == "2025-10")]
+    assert len(frt) == 1
+    statement = frt.iloc[0]["statement"]
+    assert "channel mix" in statement and "within channels times got longer" in statement
+    assert "at October 2025's channel mix October 2026 would be 1.4 h" in statement

@@ -228,8 +228,11 @@ def test_comparison_tables_from_compare_channels():
     row = pairs.frame.iloc[0]
     assert row["pair (a − b)"] == f"{XSS} \u2212 chat"
     assert row["a"].startswith("50.0 [") and row["b"].startswith("83.3 [")
-    assert row["difference [95 % CI]"].startswith("\u221233.3 pp [") and row["verdict"] == "lower"
+    assert row["difference [CI]"].startswith("\u221233.3 pp [") and row["verdict"] == "lower"
     assert "KPI" not in pairs.frame  # one KPI: the caption names it
+    # each comparison table names its adjustment family (SPEC §9)
+    assert pairs.caption == "p-values adjusted: Holm over the 1 pair of this KPI"
+    assert omni.frame["adjustment family"].tolist() == ["Holm over the 1 pair of this KPI"]
     assert list(report.pairs_table(results, channels=["chat"]).frame.index) == []  # no pair left
     html = omni.html + pairs.html
     assert "<script" not in html and "&lt;script&gt;" in html
@@ -244,7 +247,8 @@ def test_changes_table_words_and_colours():
     mom = t.frame[(t.frame["channel"] == "all") & (t.frame["compared"] == "vs 2026-09")].iloc[0]
     # 10 % -> 30 % abandonment: up 20 points, and up is worse for abandonment
     assert (mom["before"], mom["now"], mom["verdict"]) == ("10.0", "30.0", "higher (worse)")
-    assert mom["change [95 % CI]"].startswith("+20.0 pp [")
+    assert mom["change [CI]"].startswith("+20.0 pp [")
+    assert t.caption == "p-values adjusted: Holm over the 2 changes of this KPI"  # October 2025: no data
     yoy = t.frame[t.frame["compared"] == "vs 2025-10"].iloc[0]
     assert yoy["verdict"] == "not enough data (no data for October 2025)"
     assert report.BAD in t.html

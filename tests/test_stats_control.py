@@ -72,3 +72,17 @@ def test_inputs_untouched_and_series_accepted():
     k = pd.Series([50, 55, 48, 70])
     laney_p_prime(k, pd.Series([100] * 4))
     assert k.tolist() == [50, 55, 48, 70]
+
+
+def test_a_month_is_judged_against_limits_from_the_months_before_it():
+    # k = 50, 55, 48 then 70 of 100: with the judged month in, p̄ = 0.5575 and σ_z = 2.02 (above);
+    # from the three months before it: p̄ = 153/300 = 0.51, z = −0.2, 0.8, −0.6 (σ_p = 0.04999),
+    # moving ranges of z 1.0, 1.4 (of p: 0.05, 0.07) -> σ_z = 1.2/1.128 · 0.5/σ(0.51) = 1.0641;
+    # UCL = 0.51 + 3 · (0.06 / 1.128) = 0.6696
+    chart = laney_p_prime([50, 55, 48, 70], [100] * 4, baseline=3)
+    assert chart["centre"].iloc[0] == pytest.approx(0.51)
+    assert chart["sigma_z"].iloc[0] == pytest.approx(1.2 / 1.128 * 0.5 / math.sqrt(0.51 * 0.49), rel=1e-9)
+    assert chart["ucl"].iloc[3] == pytest.approx(0.51 + 3 * 0.06 / 1.128)  # σ_p · σ_z = mean MR of p / d2
+    assert chart["signal"].tolist() == [False, False, False, True]  # 0.70 > 0.6695; judged with itself: no
+    mask = laney_p_prime([50, 55, 48, 70], [100] * 4, baseline=[True, True, True, False])
+    pd.testing.assert_frame_equal(mask, chart)

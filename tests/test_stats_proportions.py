@@ -249,3 +249,21 @@ def test_compare_proportions_leaves_inputs_alone():
     before = k.copy()
     compare_proportions(k, [30, 30, 40], ["a", "b", "c"])
     pd.testing.assert_series_equal(k, before)
+
+
+# ---------------------------------------------------------------- issue #13: Mee's score interval
+
+def test_mee_interval_newcombe_example():
+    from kpitools.stats.proportions import score_diff_ci
+    # Newcombe (1998), Table II, example (a) 56/70 − 48/80: method 5 (Mee) 0.0533 to 0.3377
+    res = score_diff_ci(56, 70, 48, 80)
+    assert (round(res.low, 4), round(res.high, 4)) == (0.0533, 0.3377)
+
+
+@pytest.mark.parametrize("counts", [(56, 70, 48, 80), (5, 100, 30, 100), (33, 60, 20, 45), (1, 50, 9, 50)])
+def test_mee_interval_inverts_the_pooled_z_test(counts):
+    from kpitools.stats.proportions import score_diff_ci
+    _, p = two_proportion_ztest(*counts)
+    just_in = score_diff_ci(*counts, conf=1 - p * 1.001)   # p above the level: 0 excluded
+    just_out = score_diff_ci(*counts, conf=1 - p * 0.999)  # p below the level: 0 included
+    assert not (just_in.low <= 0 <= just_in.high) and just_out.low <= 0 <= just_out.high

@@ -126,3 +126,38 @@ def test_hodges_lehmann_rejects_nan_and_handles_empty():
     with pytest.raises(ValueError):
         hodges_lehmann([1.0, np.nan], [2.0])
     assert math.isnan(hodges_lehmann([], [1.0]))
+
+
+# ---------------------------------------------------------------- issue #13: the shift interval agrees with the test
+
+def test_rank_shift_matches_scipy_and_the_hodges_lehmann_estimate():
+    from scipy import stats as sps
+
+    from kpitools.stats.ranks import covers, rank_shift
+    rng = np.random.default_rng(7)
+    for _ in range(200):
+        x = rng.integers(1, 6, rng.integers(2, 60))
+        y = rng.integers(1, 6, rng.integers(2, 60))
+        res = rank_shift(x, y)
+        ref = sps.mannwhitneyu(x, y, method="asymptotic")  # R: wilcox.test(x, y, exact = FALSE)
+        if not np.isnan(ref.pvalue):
+            assert res.p == pytest.approx(ref.pvalue, abs=1e-12)
+        assert res.u == ref.statistic and res.hodges_lehmann == hodges_lehmann(x, y)
+        for level in (0.2, 0.05, 0.01, 0.001):
+            assert covers(*res.interval(1 - level)) == (res.p >= level)
+
+
+def test_rank_shift_without_ties_is_bauers_interval():
+    from kpitools.stats.ranks import rank_shift
+    # x − y for x = 1..5, y = 4..9: 30 differences from −8 to 1; σ = sqrt(5·6·12/12) = 5.477;
+    # k = 15 − 1.96·5.477 − 0.5 = 3.76 -> the 4th smallest and 4th largest difference: −6 and −1
+    res = rank_shift([1, 2, 3, 4, 5], [4, 5, 6, 7, 8, 9])
+    assert res.interval(0.95) == (-6.0, -1.0, False, False)
+    assert res.hodges_lehmann == -3.5
+
+
+def test_rank_shift_weights_equal_expanded_rows():
+    from kpitools.stats.ranks import rank_shift
+    a = rank_shift([1, 3, 5], [2, 4], [3, 1, 2], [2, 5])
+    b = rank_shift([1, 1, 1, 3, 5, 5], [2, 2, 4, 4, 4, 4, 4])
+    assert (a.u, a.p, a.hodges_lehmann, a.interval(0.9)) == (b.u, b.p, b.hodges_lehmann, b.interval(0.9))

@@ -212,3 +212,75 @@ def test_pairwise_logrank_is_logrank_on_each_pair_with_holm():
     assert res["chi2"].iloc[1] == pytest.approx(logrank(t[pair], e[pair], g[pair]).chi2)
     # Holm with three p-values: the smallest is multiplied by 3
     assert res["p_adj"].min() == pytest.approx(min(1.0, 3 * res["p"].min()))
+
+
+# ---------------------------------------------------------------- issue #13: stratified log-rank, KM p90, mixtures
+
+def logrank_by_hand(rows):
+    """Σ over strata and event times of d_a − d·n_a/n and d(n − d)n_a n_b/(n²(n − 1)), with plain loops:
+    what R's survdiff(Surv(t, e) ~ g + strata(s)) sums (Collett, Modelling Survival Data, §2.6)."""
+    o_e, var = 0.0, 0.0
+    for s in {r[3] for r in rows}:
+        part = [r for r in rows if r[3] == s]
+        for t in sorted({r[0] for r in part if r[1]}):
+            at_risk = [r for r in part if r[0] >= t]
+            n, n_a = len(at_risk), sum(r[2] for r in at_risk)
+            d = sum(1 for r in at_risk if r[0] == t and r[1])
+            d_a = sum(1 for r in at_risk if r[0] == t and r[1] and r[2])
+            o_e += d_a - d * n_a / n
+            if n > 1:
+                var += d * (n - d) * n_a * (n - n_a) / (n * n * (n - 1))
+    return o_e, var
+
+
+STRATIFIED = [  # (time, event, in group a, stratum)
+    (1, 1, True, "chat"), (2, 1, True, "chat"), (3, 0, True, "chat"), (4, 1, False, "chat"), (5, 1, False, "chat"),
+    (2, 1, False, "chat"), (6, 1, True, "chat"), (7, 0, False, "chat"),
+    (10, 1, True, "email"), (12, 1, False, "email"), (12, 1, True, "email"), (15, 0, False, "email"),
+    (20, 1, False, "email"), (25, 1, True, "email"), (30, 0, True, "email"), (8, 1, False, "email"),
+]
+
+
+def test_stratified_logrank_is_the_sum_over_strata():
+    from kpitools.stats.survival import logrank_two
+    t, e, a, s = map(np.array, zip(*STRATIFIED))
+    o_e, var = logrank_by_hand(STRATIFIED)
+    res = logrank_two(t, e, a, strata=s)
+    assert res.observed - res.expected == pytest.approx(o_e)
+    assert res.variance == pytest.approx(var)
+    assert res.chi2 == pytest.approx(o_e**2 / var) and res.df == 1
+    assert res.hr == pytest.approx(math.exp(o_e / var))
+    # unstratified, two groups: the same as the k-sample survdiff
+    plain = logrank_two(t, e, a)
+    assert plain.chi2 == pytest.approx(logrank(t, e, a).chi2)
+    # weights: aggregated rows give the expanded answer
+    w = np.array([2] * len(t))
+    doubled = logrank_two(np.r_[t, t], np.r_[e, e], np.r_[a, a], strata=np.r_[s, s])
+    assert logrank_two(t, e, a, w, strata=s).chi2 == pytest.approx(doubled.chi2)
+
+
+def test_hazard_ratio_interval_agrees_with_the_logrank_p():
+    from kpitools.stats.survival import logrank_two
+    t, e, a, s = map(np.array, zip(*STRATIFIED))
+    res = logrank_two(t, e, a, strata=s)
+    at_p = logrank_two(t, e, a, strata=s, conf=1 - res.p)
+    assert at_p.hr_low == pytest.approx(1.0) or at_p.hr_high == pytest.approx(1.0)
+
+
+def test_km_p90_follows_r_quantile():
+    from kpitools.stats.survival import km_quantile
+    # no censoring: R's quantile(survfit) at 0.9 of 1..10 is the midpoint of 9 and 10 (S = 0.1 on [9, 10))
+    assert km_quantile(np.arange(1, 11), np.ones(10, bool), q=0.9).median == 9.5
+    # censored beyond: the curve stops above 0.1 -> not reached (R: NA)
+    assert km_quantile([1, 2, 3, 4, 5], [1, 1, 1, 0, 0], q=0.9).median == math.inf
+    assert km_quantile([1, 2, 3, 4], [1, 1, 1, 1], q=0.5) == km_median([1, 2, 3, 4], [1, 1, 1, 1])
+
+
+def test_mixture_median_standardises_the_channel_mix():
+    from kpitools.stats.survival import km_mixture_quantile
+    t = [1, 2, 3, 10, 20, 30]
+    groups = list("aaabbb")
+    # equal shares: S = 0.5 from t = 3 to 10 -> R's midpoint rule gives 6.5
+    assert km_mixture_quantile(t, [1] * 6, groups, {"a": 1, "b": 1}) == 6.5
+    # all weight on a: a's own median
+    assert km_mixture_quantile(t, [1] * 6, groups, {"a": 1.0}) == km_median([1, 2, 3], [1, 1, 1]).median

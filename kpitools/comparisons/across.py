@@ -13,7 +13,7 @@ import pandas as pd
 from .. import catalog
 from ..dataset import Dataset
 from ..engine.context import Context
-from ..stats import chi2_independence, dunn, kruskal, logrank
+from ..stats import chi2_independence, kruskal, logrank
 from .contrast import better_of, check_options, contrast, judge, used_columns
 from .observations import MIN_EXPECTED, MIN_N, Observations, Sample, gather, resolve_kpi, samples, single_period
 
@@ -21,8 +21,13 @@ COLUMNS = [
     "kpi", "period", "by", "comparison", "group_a", "group_b",
     "estimate_a", "ci_low_a", "ci_high_a", "n_a", "estimate_b", "ci_low_b", "ci_high_b", "n_b",
     "diff", "diff_low", "diff_high", "test", "statistic", "p", "p_adj", "effect_size", "effect_name",
-    "mdd", "verdict", "better", "reason", "flags", "hl_shift", "mw_p",
+    "mdd", "verdict", "better", "reason", "flags", "hl_shift", "hl_low", "hl_high", "hl_low_open",
+    "hl_high_open", "hr", "hr_low", "hr_high", "interval_of", "level", "family",
 ]
+_PAIR_COLUMNS = ["group_a", "group_b", "diff", "diff_low", "diff_high", "test", "statistic", "p", "effect_size",
+                 "effect_name", "mdd", "hl_shift", "hl_low", "hl_high", "hl_low_open", "hl_high_open", "hr",
+                 "hr_low", "hr_high", "interval_of", "sign", "reason", "flags", "_ci", "_mdd"]
+METHOD_NAMES = {"holm": "Holm", "bh": "Benjamini–Hochberg", "none": "no adjustment"}
 NAN = math.nan
 
 
@@ -82,12 +87,50 @@ def _omnibus_row(obs: Observations, ss: dict[str, Sample], alpha: float) -> dict
             "flags": flags}
 
 
-def _dunn_pairs(tested: dict[str, Sample]) -> dict[tuple[str, str], tuple[float, float]]:
-    """Dunn's z and raw p of every pair of the tested groups (ranks over all of them)."""
-    if len(tested) < 2:
-        return {}
-    res = dunn(*_rank_data(tested), p_adjust="none")
-    return {(a, b): (z, p) for a, b, z, p in zip(res["group_a"], res["group_b"], res["z"], res["p"])}
+def pair_rows(obs: Observations, period: str, alpha: float = 0.05) -> pd.DataFrame:
+    """Every pair of compared groups in ``period`` with its contrast, before any adjustment.
+
+    Groups in ``obs.structural_zeros`` are left out (SPEC §9). Besides the contrast's columns
+    (private ``_ci`` / ``_mdd`` included), each row has the groups' ``estimate``, ``ci_low``,
+    ``ci_high`` and ``n`` and the ``kpi``.
+    """
+    ss = samples(obs, period)
+    groups = [g for g in obs.groups if g not in obs.structural_zeros]
+    rows = [{"group_a": a, "group_b": b, **contrast(ss[a], ss[b], a, b, alpha)}
+            for a, b in combinations(groups, 2)]  # a handful of groups
+    out = pd.DataFrame(rows, columns=_PAIR_COLUMNS)
+    for side in ("a", "b"):
+        chosen = [ss[g] for g in out[f"group_{side}"]]
+        for col in ("estimate", "ci_low", "ci_high", "n"):
+            out[f"{col}_{side}"] = np.array([getattr(s, col) for s in chosen], dtype=float)
+    out["kpi"], out["comparison"] = obs.kpi, "pair"
+    return out
+
+
+def finish_pairs(judged: pd.DataFrame) -> pd.DataFrame:
+    """``better`` from the verdicts and each KPI's direction; the private columns dropped."""
+    out = judged.copy()
+    better = []
+    for v, a, b, kpi in zip(out["verdict"], out["group_a"], out["group_b"], out["kpi"]):
+        which = better_of(v, catalog.get(kpi).direction)
+        better.append(None if which == 0 else (a if which == 1 else b))
+    out["better"] = pd.Series(better, index=out.index, dtype=object)
+    return out.drop(columns=[c for c in ("_ci", "_mdd", "sign") if c in out])
+
+
+def family_name(p_adjust: str, family: int, what: str = "pairs of this KPI") -> str:
+    """The adjustment family of a table: ``"Holm over the 10 pairs of this KPI"``.
+
+    Examples
+    --------
+    >>> family_name("holm", 10)
+    'Holm over the 10 pairs of this KPI'
+    """
+    if family == 1:
+        what = what.replace("pairs", "pair").replace("statements", "statement").replace("changes", "change")
+    if p_adjust == "none":
+        return f"no adjustment ({family} {what})"
+    return f"{METHOD_NAMES[p_adjust]} over the {family} {what}"
 
 
 def compare(obs: Observations, period: str, by: str = "channel", p_adjust: str = "holm",
@@ -95,35 +138,25 @@ def compare(obs: Observations, period: str, by: str = "channel", p_adjust: str =
     """:func:`compare_channels` on gathered observations (see there for the output)."""
     check_options(p_adjust, alpha)
     ss = samples(obs, period)
-    pairs = []
-    for a, b in combinations(obs.groups, 2):  # a handful of groups
-        pairs.append({"group_a": a, "group_b": b, **contrast(ss[a], ss[b], a, b, alpha)})
-    pair_rows = pd.DataFrame(pairs, columns=["group_a", "group_b", "diff", "diff_low", "diff_high", "test",
-                                             "statistic", "p", "effect_size", "effect_name", "mdd",
-                                             "hl_shift", "mw_p", "sign", "reason", "flags"])
-    if obs.kind in ("score", "mean"):
-        # the pairwise test after Kruskal–Wallis is Dunn's, on the ranks of every tested group
-        tested = {g: s for g, s in ss.items() if s.n >= MIN_N}
-        dunn_res = _dunn_pairs(tested)
-        for i, key in enumerate(zip(pair_rows["group_a"], pair_rows["group_b"])):
-            if key in dunn_res:
-                pair_rows.loc[i, ["test", "statistic", "p"]] = ["dunn", *dunn_res[key]]
-    pair_rows = judge(pair_rows, p_adjust, alpha)
-    direction = catalog.get(obs.kpi).direction
-    which = [better_of(v, direction) for v in pair_rows["verdict"]]
-    pair_rows["better"] = [None if w == 0 else (a if w == 1 else b)
-                           for w, a, b in zip(which, pair_rows["group_a"], pair_rows["group_b"])]
-    pair_rows["comparison"] = "pair"
-    for side in ("a", "b"):
-        chosen = [ss[g] for g in pair_rows[f"group_{side}"]]
-        for col in ("estimate", "ci_low", "ci_high", "n"):
-            pair_rows[f"{col}_{side}"] = [getattr(s, col) for s in chosen]
-    out = pd.concat([pd.DataFrame([_omnibus_row(obs, ss, alpha)]), pair_rows], ignore_index=True)
+    judged = judge(pair_rows(obs, period, alpha), p_adjust, alpha)
+    family = family_name(p_adjust, judged.attrs["family"])
+    pair_frame = finish_pairs(judged)
+    omni = _omnibus_row(obs, {g: s for g, s in ss.items() if g not in obs.structural_zeros}, alpha)
+    if obs.structural_zeros:
+        never = ", ".join(sorted(obs.structural_zeros))
+        note = f"not compared (the KPI never occurs in their history): {never}"
+        omni["flags"] = f"{omni['flags']}; {note}" if omni["flags"] else note
+    out = pd.concat([pd.DataFrame([omni]), pair_frame], ignore_index=True)
     out["kpi"], out["period"], out["by"] = obs.kpi, period, by
+    out["family"] = [None] + [family] * len(pair_frame)
     for col in ("estimate_a", "ci_low_a", "ci_high_a", "estimate_b", "ci_low_b", "ci_high_b", "n_b", "diff",
-                "diff_low", "diff_high", "mdd", "hl_shift", "mw_p"):
+                "diff_low", "diff_high", "mdd", "hl_shift", "hl_low", "hl_high", "hr", "hr_low", "hr_high",
+                "level"):
         out[col] = out[col].astype(float)
+    for col in ("hl_low_open", "hl_high_open"):
+        out[col] = [bool(v) if isinstance(v, (bool, np.bool_)) else False for v in out[col]]
     out["better"] = out["better"].astype(object).where(out["better"].notna(), None)
+    out.attrs["family"] = family
     return out[COLUMNS]
 
 
@@ -137,26 +170,33 @@ def compare_channels(ds: Dataset, period: str, kpi: str, by: str = "channel", p_
       ``csat_pct``, ``ces_easy_pct``): chi-square test of independence on the k × 2 table
       (Fisher's exact test or a seeded Monte-Carlo test when an expected count is < 5) with
       Cramér's V; pairs: pooled two-proportion z-test (Fisher where an expected count < 5),
-      Newcombe CI of the difference in points, Cohen's h;
+      Mee's score interval of the difference in points (it inverts the same z-test), Cohen's h;
     * ``nps``: chi-square test on the k × 3 detractor/passive/promoter table (the NPS differ only
       if those mixes do) with Cramér's V; pairs: z-test of the NPS difference with its Wald SE
       and CI, standardised difference d;
-    * mean scores (``csat_mean``, ``ces_mean``) and ``aht_min``: Kruskal–Wallis (tie-corrected)
-      with epsilon²; pairs: Dunn's test (tie-corrected) on the same ranks, the difference of
-      means with its Welch CI, rank-biserial r and the Hodges–Lehmann shift (``hl_shift``) of
-      a Mann–Whitney test (``mw_p``);
+    * mean scores (``csat_mean``, ``ces_mean``): Kruskal–Wallis (tie-corrected) with epsilon²;
+      pairs: Mann–Whitney (tie-corrected) with rank-biserial r, and the Hodges–Lehmann shift
+      (``hl_shift``) with the interval ``hl_low``/``hl_high`` (ends open where ``hl_*_open``)
+      that agrees with the test; ``diff`` is the difference of the means (no interval: the
+      verdict is the rank test's);
+    * ``aht_min``: Kruskal–Wallis; pairs: Welch's t-test with its interval of the mean difference;
     * times (``frt_median_h``, ``ttr_median_h`` and the ``_bh_`` twins): k-sample log-rank
-      (censoring-aware); pairs: log-rank, the difference of the Kaplan–Meier medians (no CI),
-      and on the answered/resolved times the Mann–Whitney rank-biserial r, its p (``mw_p``)
-      and the Hodges–Lehmann shift.
+      (censoring-aware); pairs: log-rank with the Peto hazard ratio ``hr`` of a over b and its
+      interval (the verdict's), and the difference of the Kaplan–Meier medians with a
+      Brookmeyer–Crowley-based interval (``flags`` says when it disagrees with the log-rank).
 
     Honesty rules: a group with n < 30 (n as :func:`kpitools.kpis` counts it) is left out of
     the omnibus test and its pairs are not tested ("not enough data", ``reason`` says why);
     where an expected count is < 5 the exact/Monte-Carlo test is shown but no verdict given;
-    Kaplan–Meier medians on fewer than 10 events (or not reached) are named in ``flags``; the
-    minimum detectable difference (``mdd``, 80 % power at level ``alpha``, unadjusted) is given
-    for every tested pair. The pairs with a verdict form the adjustment family (Holm by
-    default); the pairwise tests do not wait on the omnibus one.
+    a log-rank pair without events has no test (``reason`` says so); a channel whose KPI never
+    occurs in its history (no abandoned ticket ever: SPEC §9 structural zeros) is not compared;
+    Kaplan–Meier medians on fewer than 10 events (or not reached) are named in ``flags``. The
+    pairs with a verdict form the adjustment family (Holm by default), named in the ``family``
+    column (``"Holm over the 10 pairs of this KPI"``); every interval beside a verdict is at
+    the level the family used (``level``: an interval excludes 0 exactly when the adjusted p is
+    below ``alpha``), and so is the minimum detectable difference (``mdd``, 80 % power; for
+    shares R's ``power.prop.test`` solved for the second proportion). The pairwise tests do
+    not wait on the omnibus one.
 
     Parameters
     ----------
@@ -185,13 +225,18 @@ def compare_channels(ds: Dataset, period: str, kpi: str, by: str = "channel", p_
         group — the values of :func:`kpitools.kpis` (a median not reached is NaN; ``open_pct``
         gets a Wilson CI here); ``n_a`` of the omnibus row is the total of the tested groups;
         ``diff``, ``diff_low``, ``diff_high`` (a − b, in points for shares and NPS, else in the
-        KPI's unit); ``test``, ``statistic``, ``p``, ``p_adj`` (omnibus: the single test's p);
+        KPI's unit; for times the difference of the medians); ``test``, ``statistic``, ``p``,
+        ``p_adj`` (omnibus: the single test's p);
         ``effect_size``, ``effect_name``; ``mdd``; ``verdict`` — pairs: ``"lower"`` /
         ``"higher"`` (a's value is lower/higher than b's, whatever is better), ``"no significant
         difference"`` or ``"not enough data"``; omnibus: ``"difference"``, ``"no significant
         difference"`` or ``"not enough data"``; ``better`` (the better group by the catalog's
         direction, for a significant pair); ``reason`` (why there is no verdict, or the adjusted
-        p when not significant); ``flags``; ``hl_shift``, ``mw_p``.
+        p when not significant); ``flags``; ``hl_shift``, ``hl_low``, ``hl_high``,
+        ``hl_low_open``, ``hl_high_open``; ``hr``, ``hr_low``, ``hr_high``; ``interval_of``
+        (``"difference"``, ``"shift"`` or ``"hazard ratio"``: which interval goes with the
+        verdict); ``level`` (the raw level the family's verdicts used); ``family`` (its name).
+        ``attrs["family"]`` holds the name too.
 
     Raises
     ------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Collection
 from typing import Any
 
@@ -15,15 +16,21 @@ from ..engine.tidy import ALL
 from ..errors import KpitoolsError, UnknownChannelError
 from ..periods import shift
 from ..stats import laney_p_prime
-from .contrast import better_of, check_options, contrast, judge
+from ..stats.survival import km_mixture_quantile, logrank_two
+from .across import family_name
+from .contrast import at_level, better_of, check_options, contrast, judge, time_result
 from .observations import Observations, Sample, gather, kind_of, make_sample, samples, single_period
 from .wording import month
 
 COLUMNS = [
     "kpi", "channel", "period", "compare_to", "kind", "value", "value_before", "n", "n_before", "diff",
     "diff_low", "diff_high", "test", "statistic", "p", "p_adj", "effect_size", "effect_name", "mdd",
-    "verdict", "improved", "reason", "flags", "signal",
+    "verdict", "improved", "reason", "flags", "signal", "hl_shift", "hl_low", "hl_high", "hl_low_open",
+    "hl_high_open", "hr", "hr_low", "hr_high", "interval_of", "level", "family", "crude_p", "crude_verdict",
+    "mix_value",
 ]
+#: The stratum of rows without a channel value in a stratified test of ``all``.
+NO_CHANNEL = "(no channel)"
 KINDS = {"mom": 1, "yoy": 12}  # kind -> months back
 
 
@@ -43,13 +50,15 @@ def laney_chart(obs: Observations, period: str, group: str = ALL, history: int =
                 uncovered: Collection[str] = ()) -> pd.DataFrame:
     """The Laney p′ chart of a share's ``group`` over ``period`` and the ``history`` months
     before it, from gathered observations (the ``uncovered`` months, SPEC A15, and the months
-    before the group's first data left out)."""
+    before the group's first data left out). The centre line and σ_z are estimated from the
+    months before ``period`` only: the month judged does not widen its own limits."""
     labels = [m for m in (shift(period, -b) for b in range(history, -1, -1)) if m not in uncovered]
     rows = obs.data[obs.data["group"] == group].set_index("period")
     k = rows["successes"].reindex(labels, fill_value=0).to_numpy(float)
     n = rows["n"].reindex(labels, fill_value=0).to_numpy(float)
     start = int(np.argmax(n > 0)) if (n > 0).any() else len(n)
-    chart = laney_p_prime(k[start:], n[start:], labels[start:])
+    # the month judged is the last one: its limits come from the months before it (SPEC §9)
+    chart = laney_p_prime(k[start:], n[start:], labels[start:], baseline=max(len(labels) - start - 1, 0))
     chart.insert(0, "channel", group)
     chart.insert(0, "kpi", obs.kpi)
     return chart
@@ -62,10 +71,45 @@ def _samples(obs: Observations, period: str, groups: list[str], uncovered: Colle
     return samples(obs, period, groups)
 
 
-def change_table(obs: Observations, period: str, groups: list[str], p_adjust: str = "holm",
-                 alpha: float = 0.05, history: int = 12, uncovered: Collection[str] = ()) -> pd.DataFrame:
-    """:func:`changes` on gathered observations (see there for the output); ``uncovered`` are the
-    months of the window the KPI's tables do not cover (see :mod:`kpitools.coverage`)."""
+def _strata_rows(obs: Observations, period: str, groups: list[str]) -> pd.DataFrame:
+    """The time observations of ``all`` in ``period`` with their channel: each channel's rows, and
+    the rows of ``all`` no channel accounts for as one more stratum."""
+    part = obs.data[obs.data["period"] == period]
+    chans = part[part["group"].isin([g for g in groups if g != ALL])]
+    total = part[part["group"] == ALL].groupby(["hours", "event"])["count"].sum()
+    rest = total.sub(chans.groupby(["hours", "event"])["count"].sum(), fill_value=0)
+    rest = rest[rest > 0].reset_index().assign(group=NO_CHANNEL)
+    return pd.concat([chans[["group", "hours", "event", "count"]], rest[["group", "hours", "event", "count"]]],
+                     ignore_index=True)
+
+
+def mix_adjusted(obs: Observations, period: str, before: str, groups: list[str], a: Sample, b: Sample,
+                 crude: dict[str, Any]) -> dict[str, Any]:
+    """The change of a time KPI of ``all`` tested within channels (SPEC §9 channel mix).
+
+    The log-rank test stratified by channel (R ``survdiff(Surv(t, e) ~ period + strata(channel))``)
+    becomes the row's test; the crude (unstratified) p is kept in ``crude_p``, and ``mix_value``
+    is the period's median at the earlier period's channel mix (the channels' Kaplan–Meier
+    curves of ``period`` mixed in the ticket shares of ``before``).
+    """
+    now, then = _strata_rows(obs, period, groups), _strata_rows(obs, before, groups)
+    both = pd.concat([now.assign(a=True), then.assign(a=False)], ignore_index=True)
+    res = logrank_two(both["hours"].to_numpy(float), both["event"].to_numpy(bool), both["a"].to_numpy(bool),
+                      both["count"].to_numpy(float), strata=both["group"].to_numpy(object))
+    shares = then.groupby("group")["count"].sum()
+    mix = (shares / shares.sum()).to_dict() if shares.sum() > 0 else {}
+    mixed = km_mixture_quantile(now["hours"].to_numpy(float), now["event"].to_numpy(bool),
+                                now["group"].to_numpy(object), mix, now["count"].to_numpy(float))
+    out = time_result(a, b, month(period), month(before), res, test="logrank_stratified")
+    if crude["reason"] is not None:  # thin data, medians not reached: as the crude contrast says
+        out["reason"] = crude["reason"]
+    out.update(crude_p=crude["p"], crude_sign=crude["sign"], mix_value=mixed if math.isfinite(mixed) else np.nan)
+    return out
+
+
+def change_rows(obs: Observations, period: str, groups: list[str], alpha: float = 0.05,
+                uncovered: Collection[str] = ()) -> pd.DataFrame:
+    """Every change (month over month, year over year) of every group, before any adjustment."""
     rows = []
     now_s = _samples(obs, period, groups, uncovered)
     for kind, back in KINDS.items():
@@ -77,40 +121,73 @@ def change_table(obs: Observations, period: str, groups: list[str], p_adjust: st
         for g in groups:  # a handful of channels
             a, b = now_s[g], before_s[g]
             result = contrast(a, b, month(period), month(before), alpha)
+            result.update(crude_p=np.nan, crude_sign=np.nan, mix_value=np.nan)
+            if g == ALL and obs.kind == "time" and result["reason"] is None and gap is None:
+                result = at_level(mix_adjusted(obs, period, before, groups, a, b, result), alpha)
             if gap is not None:
                 result["reason"] = coverage.no_data(gap)
             rows.append({"channel": g, "compare_to": before, "kind": kind, "value": a.estimate,
                          "value_before": b.estimate, "n": np.nan if period in uncovered else a.n,
                          "n_before": np.nan if before in uncovered else b.n, **result})
-    out = judge(pd.DataFrame(rows), p_adjust, alpha)
-    direction = catalog.get(obs.kpi).direction
-    # object columns: True / False / None, whatever the mix
-    out["improved"] = pd.Series([{1: True, 2: False}.get(better_of(v, direction)) for v in out["verdict"]],
-                                index=out.index, dtype=object)
+    out = pd.DataFrame(rows)
+    out["kpi"], out["period"] = obs.kpi, period
+    return out
+
+
+def finish_changes(judged: pd.DataFrame) -> pd.DataFrame:
+    """``improved`` and the crude verdict of stratified rows from a judged change frame; the
+    private columns dropped."""
+    out = judged.copy()
+    out["improved"] = pd.Series([{1: True, 2: False}.get(better_of(v, catalog.get(k).direction))
+                                 for v, k in zip(out["verdict"], out["kpi"])], index=out.index, dtype=object)
+    # the crude test of a stratified row, judged at the level the family used
+    crude = []
+    for p, sign, level in zip(out["crude_p"], out["crude_sign"], out["level"]):
+        if not (isinstance(p, float) and math.isfinite(p) and math.isfinite(level)):
+            crude.append(None)
+        elif p < level and sign != 0 and math.isfinite(sign):
+            crude.append("higher" if sign > 0 else "lower")
+        else:
+            crude.append("no significant difference")
+    out["crude_verdict"] = pd.Series(crude, index=out.index, dtype=object)
+    return out.drop(columns=[c for c in ("_ci", "_mdd", "sign", "crude_sign") if c in out])
+
+
+def change_table(obs: Observations, period: str, groups: list[str], p_adjust: str = "holm",
+                 alpha: float = 0.05, history: int = 12, uncovered: Collection[str] = ()) -> pd.DataFrame:
+    """:func:`changes` on gathered observations (see there for the output); ``uncovered`` are the
+    months of the window the KPI's tables do not cover (see :mod:`kpitools.coverage`)."""
+    judged = judge(change_rows(obs, period, groups, alpha, uncovered), p_adjust, alpha)
+    family = family_name(p_adjust, judged.attrs["family"], "changes of this KPI")
+    out = finish_changes(judged)
+    out["family"] = family
     signals = {}
     if obs.kind == "share":
         for g in groups:
             chart = laney_chart(obs, period, g, history, uncovered)
             at = chart[chart["period"] == period]
             # no data, or no limits (a chart of one month): not judged, rather than "no signal"
-            judged = len(at) and at["n"].iloc[0] > 0 and pd.notna(at["ucl"].iloc[0])
-            signals[g] = bool(at["signal"].iloc[0]) if judged else None
+            judged_at = len(at) and at["n"].iloc[0] > 0 and pd.notna(at["ucl"].iloc[0])
+            signals[g] = bool(at["signal"].iloc[0]) if judged_at else None
     out["signal"] = pd.Series([signals.get(g) for g in out["channel"]], index=out.index, dtype=object)
-    out["kpi"], out["period"] = obs.kpi, period
     order = {g: i for i, g in enumerate(groups)}
     out = out.sort_values(["channel", "kind"], key=lambda s: s.map(order) if s.name == "channel" else s,
                           kind="stable")
-    return out[COLUMNS].reset_index(drop=True)
+    for col in ("hl_low_open", "hl_high_open"):
+        out[col] = [bool(v) if isinstance(v, (bool, np.bool_)) else False for v in out[col]]
+    out = out[COLUMNS].reset_index(drop=True)
+    out.attrs["family"] = family
+    return out
 
 
 def _groups(obs: Observations, channels: list[str] | None) -> list[str]:
     if channels is None:
-        return [*obs.groups, ALL]
+        return [*(g for g in obs.groups if g not in obs.structural_zeros), ALL]
     unknown = [c for c in channels if c not in obs.groups and c != ALL]
     if unknown:
         raise UnknownChannelError(f"unknown channel(s) {', '.join(map(repr, unknown))}; known: "
                                   f"{', '.join(obs.groups)}")
-    return [g for g in obs.groups if g in channels] + [ALL]
+    return [g for g in obs.groups if g in channels and g not in obs.structural_zeros] + [ALL]
 
 
 def changes(ds: Dataset, period: str, kpi: str, channels: list[str] | None = None, history: int = 12,

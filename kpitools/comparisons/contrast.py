@@ -1,27 +1,33 @@
-"""Two samples of one KPI compared: the test, the difference with its CI, an effect size, the
-minimum detectable difference and the honesty checks (SPEC §5).
+"""Two samples of one KPI compared: the test, the interval that goes with its verdict, an effect
+size, the minimum detectable difference and the honesty checks (SPEC §5, §9).
 
 The same contrast serves two channels in one period (:func:`~kpitools.comparisons.compare_channels`)
 and one channel in two periods (:func:`~kpitools.comparisons.changes`). Per kind:
 
-========  ==========================  ======================  =================  ===============
-kind      test                        difference and CI       effect size        MDD
-========  ==========================  ======================  =================  ===============
-share     pooled two-proportion z;    a − b in points,        Cohen's h          normal approx.
-          Fisher's exact test where   Newcombe hybrid score                      at the pooled p
-          an expected count < 5
-nps       z-test of the NPS           a − b with its Wald SE  standardised d     at the pooled
-          difference                                                             variance
-score,    Welch's t-test              a − b, Welch interval   rank-biserial r    at the pooled
-mean                                                          (Mann–Whitney)     variance
-time      log-rank                    difference of the KM    rank-biserial r    from the KM
-                                      medians, no CI          on event times     median CIs
-========  ==========================  ======================  =================  ===============
+========  ========================  =============================  ==============  =====================
+kind      test                      interval beside the verdict    effect size     MDD (80 % power)
+========  ========================  =============================  ==============  =====================
+share     pooled two-proportion z   a − b, Mee's score interval    Cohen's h       R power.prop.test
+          (Fisher where an          (inverts the same z-test)                      solved for p2
+          expected count < 5)
+nps       z-test of the NPS         a − b ± z·SE (Wald)            standardised d  normal, pooled var.
+          difference
+score     Mann–Whitney (ties,       Hodges–Lehmann shift with its  rank-biserial   normal, pooled var.
+          continuity corrected)     interval (``hl_*``)            r               (of the mean)
+mean      Welch's t-test            a − b, Welch interval          —               normal, pooled var.
+time      log-rank (for ``all``     Peto hazard ratio a/b with     hazard ratio    from the KM median
+          changes: stratified by    its interval (``hr_*``); the                   intervals
+          channel)                  difference of the KM medians
+                                    with a Brookmeyer–Crowley-
+                                    based interval beside it
+========  ========================  =============================  ==============  =====================
 
-The minimum detectable difference (MDD) is the difference a two-sided test at level ``alpha``
-would detect with 80 % power (normal approximation; for medians a rough one from the widths of
-their Brookmeyer–Crowley intervals, NaN when a limit is not reached). It uses the unadjusted
-level, so it is a lower bound when the verdict is judged after Holm or BH.
+**Intervals agree with verdicts.** A verdict is judged on adjusted p-values (:func:`judge`); the
+interval beside it is computed at the level the family actually used
+(:func:`kpitools.stats.adjust.level_used`), so it excludes 0 (a hazard ratio: 1) exactly when the
+adjusted p is below ``alpha``. The minimum detectable difference uses that level too. The
+difference of two KM medians is a different estimand than the log-rank test's: its interval is
+shown at the same level, and a flag says when it disagrees with the verdict.
 """
 
 from __future__ import annotations
@@ -36,24 +42,32 @@ from scipy.stats import norm
 from ..errors import KpitoolsError
 from ..stats import (
     chi2_independence,
-    logrank,
-    mann_whitney,
     min_detectable_difference,
-    newcombe_diff_ci,
     nps_diff,
     p_adjust as adjust_p,
     two_proportion_ztest,
     welch_diff,
 )
+from ..stats.adjust import level_used
+from ..stats.proportions import score_diff_ci
+from ..stats.ranks import rank_shift
+from ..stats.survival import LogRankTwo, logrank_two
 from .observations import MIN_EVENTS, MIN_EXPECTED, MIN_N, Sample
 
 POWER = 0.8
 NAN = math.nan
+Z95 = float(norm.ppf(0.975))
+#: Interval columns a contrast fills at the level of its verdict (see :func:`judge`).
+INTERVAL_COLUMNS = ["diff_low", "diff_high", "hl_low", "hl_high", "hl_low_open", "hl_high_open", "hr_low",
+                    "hr_high"]
+#: What the interval beside a verdict is, per kind (the ``interval_of`` column).
+INTERVAL_OF = {"share": "difference", "nps": "difference", "mean": "difference", "score": "shift",
+               "time": "hazard ratio"}
 
 
-def _z_sum(alpha: float) -> float:
-    """z₁₋α/₂ + z_power: the distance, in standard errors, a detectable difference must cover."""
-    return float(norm.ppf(1 - alpha / 2) + norm.ppf(POWER))
+def _z_sum(level: float) -> float:
+    """z₁₋ₗ/₂ + z_power: the distance, in standard errors, a detectable difference must cover."""
+    return float(norm.ppf(1 - level / 2) + norm.ppf(POWER))
 
 
 def min_expected(table: np.ndarray) -> float:
@@ -105,25 +119,40 @@ def thin_reason(a: Sample, b: Sample, label_a: str, label_b: str) -> str | None:
     return None
 
 
+def _no_interval(conf: float) -> dict[str, Any]:
+    return {}
+
+
+def _no_mdd(level: float) -> float:
+    return NAN
+
+
 def _result(**values: Any) -> dict[str, Any]:
     out = {"diff": NAN, "diff_low": NAN, "diff_high": NAN, "test": "none", "statistic": NAN, "p": NAN,
-           "effect_size": NAN, "effect_name": None, "mdd": NAN, "hl_shift": NAN, "mw_p": NAN,
-           "sign": NAN, "reason": None, "flags": ""}
+           "effect_size": NAN, "effect_name": None, "mdd": NAN, "hl_shift": NAN, "hl_low": NAN, "hl_high": NAN,
+           "hl_low_open": False, "hl_high_open": False, "hr": NAN, "hr_low": NAN, "hr_high": NAN,
+           "interval_of": None, "sign": NAN, "reason": None, "flags": "", "_ci": _no_interval, "_mdd": _no_mdd}
     out.update(values)
     return out
 
 
-def _share(a: Sample, b: Sample, alpha: float) -> dict[str, Any]:
+def _share(a: Sample, b: Sample) -> dict[str, Any]:
     k1, n1, k2, n2 = a.successes, a.n, b.successes, b.n
     table = np.array([[k1, n1 - k1], [k2, n2 - k2]])
     smallest = min_expected(table)
-    ci = newcombe_diff_ci(k1, n1, k2, n2)
     h = 2 * math.asin(math.sqrt(k1 / n1)) - 2 * math.asin(math.sqrt(k2 / n2))
     pooled = (k1 + k2) / (n1 + n2)
-    # with no successes (or no failures) anywhere there is no variance to size a difference by
-    mdd = 100 * min_detectable_difference(pooled, n1, alpha, POWER, n2=n2) if 0 < pooled < 1 else NAN
-    out = _result(diff=100 * ci.diff, diff_low=100 * ci.low, diff_high=100 * ci.high, effect_size=h,
-                  effect_name="cohens_h", sign=float(np.sign(ci.diff)), mdd=mdd)
+
+    def ci(conf: float) -> dict[str, Any]:
+        res = score_diff_ci(k1, n1, k2, n2, conf)
+        return {"diff_low": 100 * res.low, "diff_high": 100 * res.high}
+
+    def mdd(level: float) -> float:
+        # with no successes (or no failures) anywhere there is no variance to size a difference by
+        return 100 * min_detectable_difference(pooled, n1, level, POWER, n2=n2) if 0 < pooled < 1 else NAN
+
+    out = _result(diff=100 * (k1 / n1 - k2 / n2), effect_size=h, effect_name="cohens_h",
+                  sign=float(np.sign(k1 / n1 - k2 / n2)), interval_of="difference", _ci=ci, _mdd=mdd)
     if smallest < MIN_EXPECTED:
         res = chi2_independence(table)  # Fisher's exact test on a 2 x 2 table
         out.update(test=res.test, statistic=res.statistic, p=res.p,
@@ -134,7 +163,7 @@ def _share(a: Sample, b: Sample, alpha: float) -> dict[str, Any]:
     return out
 
 
-def _nps(a: Sample, b: Sample, alpha: float) -> dict[str, Any]:
+def _nps(a: Sample, b: Sample) -> dict[str, Any]:
     ca, cb = np.array(a.nps_counts), np.array(b.nps_counts)
     res = nps_diff(tuple(ca), tuple(cb))
 
@@ -144,52 +173,97 @@ def _nps(a: Sample, b: Sample, alpha: float) -> dict[str, Any]:
 
     spread = math.sqrt((variance(ca) + variance(cb)) / 2)
     pooled = variance(ca + cb)
-    out = _result(diff=res.diff, diff_low=res.low, diff_high=res.high, test="z", statistic=res.z, p=res.p,
+
+    def ci(conf: float) -> dict[str, Any]:
+        half = float(norm.ppf(1 - (1 - conf) / 2)) * res.se
+        return {"diff_low": res.diff - half, "diff_high": res.diff + half}
+
+    def mdd(level: float) -> float:
+        return 100 * _z_sum(level) * math.sqrt(pooled * (1 / a.n + 1 / b.n)) if pooled > 0 else NAN
+
+    out = _result(diff=res.diff, test="z", statistic=res.z, p=res.p,
                   effect_size=res.diff / 100 / spread if spread > 0 else NAN, effect_name="cohens_d",
-                  sign=float(np.sign(res.diff)),
-                  mdd=100 * _z_sum(alpha) * math.sqrt(pooled * (1 / a.n + 1 / b.n)) if pooled > 0 else NAN)
+                  sign=float(np.sign(res.diff)), interval_of="difference", _ci=ci, _mdd=mdd)
     smallest = min_expected(used_columns(np.vstack([ca, cb])))
     if smallest < MIN_EXPECTED:
         out["reason"] = f"an expected count is below {MIN_EXPECTED} ({smallest:.1f})"
     return out
 
 
-def _ranks(x: np.ndarray, y: np.ndarray) -> dict[str, Any]:
-    """Mann–Whitney p, rank-biserial r and Hodges–Lehmann shift (NaN when a sample is empty)."""
-    mw = mann_whitney(x, y)
-    return {"effect_size": mw.rank_biserial, "effect_name": "rank_biserial", "hl_shift": mw.hodges_lehmann,
-            "mw_p": mw.p}
-
-
-def _mean(a: Sample, b: Sample, alpha: float) -> dict[str, Any]:
-    res = welch_diff(a.mean, a.sd, a.n, b.mean, b.sd, b.n)
+def _pooled_sd_mdd(a: Sample, b: Sample) -> Any:
     pooled_var = ((a.n - 1) * a.sd ** 2 + (b.n - 1) * b.sd ** 2) / (a.n + b.n - 2)
-    return _result(diff=res.diff, diff_low=res.low, diff_high=res.high, test="welch", statistic=res.t,
-                   p=res.p, sign=float(np.sign(res.diff)),
-                   mdd=_z_sum(alpha) * math.sqrt(pooled_var * (1 / a.n + 1 / b.n)),
-                   **_ranks(a.expanded(), b.expanded()))
+    return lambda level: _z_sum(level) * math.sqrt(pooled_var * (1 / a.n + 1 / b.n))
 
 
-def _time(a: Sample, b: Sample, label_a: str, label_b: str, alpha: float) -> dict[str, Any]:
+def _mean(a: Sample, b: Sample) -> dict[str, Any]:
+    res = welch_diff(a.mean, a.sd, a.n, b.mean, b.sd, b.n)
+
+    def ci(conf: float) -> dict[str, Any]:
+        at = welch_diff(a.mean, a.sd, a.n, b.mean, b.sd, b.n, conf=conf)
+        return {"diff_low": at.low, "diff_high": at.high}
+
+    return _result(diff=res.diff, test="welch", statistic=res.t, p=res.p, sign=float(np.sign(res.diff)),
+                   interval_of="difference", _ci=ci, _mdd=_pooled_sd_mdd(a, b))
+
+
+def _score(a: Sample, b: Sample) -> dict[str, Any]:
+    """Ordinal scores: Mann–Whitney with the Hodges–Lehmann shift and its agreeing interval."""
+    res = rank_shift(a.values, b.values, a.weights, b.weights)
+
+    def ci(conf: float) -> dict[str, Any]:
+        low, high, low_open, high_open = res.interval(conf)
+        return {"hl_low": low, "hl_high": high, "hl_low_open": low_open, "hl_high_open": high_open}
+
+    # the direction of a rank test is that of U: which sample tends to score higher
+    return _result(diff=a.mean - b.mean, test="mann_whitney", statistic=res.u, p=res.p,
+                   effect_size=res.rank_biserial, effect_name="rank_biserial", hl_shift=res.hodges_lehmann,
+                   sign=float(np.sign(res.rank_biserial)), interval_of="shift", _ci=ci,
+                   _mdd=_pooled_sd_mdd(a, b))
+
+
+def _median_se(s: Sample) -> float:
+    """The standard error of a KM median implied by its 95 % Brookmeyer–Crowley interval."""
+    return (s.ci_high - s.ci_low) / (2 * Z95)
+
+
+def time_result(a: Sample, b: Sample, label_a: str, label_b: str, res: LogRankTwo,
+                test: str = "logrank") -> dict[str, Any]:
+    """The contrast of two time samples from a (possibly stratified) two-group log-rank result."""
     ma, mb = a.median, b.median
     diff = ma - mb if math.isfinite(ma) and math.isfinite(mb) else NAN
-    # a median not reached lies beyond every finite one
-    sign = float(np.sign(diff)) if math.isfinite(diff) else (
-        1.0 if math.isfinite(mb) else -1.0 if math.isfinite(ma) else NAN)
-    res = logrank(np.r_[a.values, b.values], np.r_[a.events, b.events],
-                  np.r_[np.zeros(len(a.values), int), np.ones(len(b.values), int)],
-                  np.r_[a.weights, b.weights])
-    ses = [(s.ci_high - s.ci_low) / (2 * norm.ppf(0.975)) for s in (a, b)]  # SE from the CI width
-    mdd = _z_sum(alpha) * math.hypot(*ses)
+    se = math.hypot(_median_se(a), _median_se(b))
+    log_hr = math.log(res.hr) if res.hr > 0 else NAN  # NaN without information
+
+    def ci(conf: float) -> dict[str, Any]:
+        z = float(norm.ppf(1 - (1 - conf) / 2))
+        half = z / math.sqrt(res.variance) if res.variance > 0 else NAN
+        return {"diff_low": diff - z * se, "diff_high": diff + z * se,
+                "hr_low": math.exp(log_hr - half), "hr_high": math.exp(log_hr + half)}
+
+    def mdd(level: float) -> float:
+        return _z_sum(level) * se
+
     flags = [f"fewer than {MIN_EVENTS} events for {label} ({s.n_events:g})"
              for s, label in ((a, label_a), (b, label_b)) if s.n_events < MIN_EVENTS]
     flags += [f"median not reached for {label}" for s, label in ((a, label_a), (b, label_b))
               if math.isinf(s.median)]
-    out = _result(diff=diff, test="logrank", statistic=res.chi2, p=res.p, sign=sign, mdd=mdd,
-                  flags="; ".join(flags), **_ranks(a.expanded(True), b.expanded(True)))
+    # fewer events than expected in a: a has the event later, its times are longer (its value higher)
+    sign = float(np.sign(res.expected - res.observed)) if res.df else NAN
+    out = _result(diff=diff, test=test, statistic=res.chi2, p=res.p, sign=sign, effect_size=res.hr,
+                  effect_name="hazard_ratio", hr=res.hr, interval_of="hazard ratio", flags="; ".join(flags),
+                  _ci=ci, _mdd=mdd)
     if math.isinf(ma) and math.isinf(mb):
         out["reason"] = "median not reached for either group"
+    elif res.df == 0:
+        out["reason"] = "no test possible: no event in either group"
     return out
+
+
+def _time(a: Sample, b: Sample, label_a: str, label_b: str) -> dict[str, Any]:
+    res = logrank_two(np.r_[a.values, b.values], np.r_[a.events, b.events],
+                      np.r_[np.ones(len(a.values), bool), np.zeros(len(b.values), bool)],
+                      np.r_[a.weights, b.weights])
+    return time_result(a, b, label_a, label_b, res)
 
 
 def contrast(a: Sample, b: Sample, label_a: str, label_b: str, alpha: float = 0.05) -> dict[str, Any]:
@@ -202,18 +276,21 @@ def contrast(a: Sample, b: Sample, label_a: str, label_b: str, alpha: float = 0.
     label_a, label_b : str
         Their names (a channel, a period), used in ``reason`` and ``flags``.
     alpha : float
-        Level of the minimum detectable difference.
+        Level of the interval and minimum detectable difference filled here (a lone contrast);
+        :func:`judge` recomputes both at the level its family used.
 
     Returns
     -------
     dict
-        ``diff``, ``diff_low``, ``diff_high`` (in the KPI's unit: points for shares and NPS),
-        ``test``, ``statistic``, ``p`` (raw, two-sided), ``effect_size``, ``effect_name``,
-        ``mdd``, ``hl_shift`` and ``mw_p`` (Mann–Whitney, for score/mean/time kinds), ``sign``
-        (+1 when a's KPI value is higher, −1 lower, 0 equal, NaN unknown), ``reason`` (why no
-        verdict may be given: no data, n < 30, an expected count < 5, medians not reached;
-        None when a verdict may be given) and ``flags`` (text; Kaplan–Meier medians on fewer
-        than 10 events or not reached). A pair with no data or n < 30 is not tested.
+        ``diff`` (a − b of the KPI values, in points for shares and NPS), the interval of the
+        kind (``diff_low``/``diff_high``; ``hl_*`` for scores; ``hr_*`` for times, with
+        ``diff_*`` the interval of the difference of medians), ``interval_of``, ``test``,
+        ``statistic``, ``p`` (raw, two-sided), ``effect_size``, ``effect_name``, ``mdd``,
+        ``hl_shift``, ``hr``, ``sign`` (+1 when a's KPI value is higher by the test's direction,
+        −1 lower, 0 equal, NaN unknown), ``reason`` (why no verdict may be given: no data,
+        n < 30, an expected count < 5, medians not reached, no events; None when a verdict may
+        be given), ``flags`` (text) and the private ``_ci`` / ``_mdd`` (interval and MDD at any
+        level). A pair with no data or n < 30 is not tested.
 
     Examples
     --------
@@ -221,18 +298,29 @@ def contrast(a: Sample, b: Sample, label_a: str, label_b: str, alpha: float = 0.
     >>> b = Sample("share", 80.0, 60.0, 0, 0, successes=48.0)
     >>> res = contrast(a, b, "chat", "phone")
     >>> round(res["diff"], 1), round(res["diff_low"], 2), round(res["p"], 4), res["reason"]
-    (20.0, 5.24, 0.008, None)
+    (20.0, 5.33, 0.008, None)
     """
     thin = thin_reason(a, b, label_a, label_b)
     if thin is not None:
         return _result(reason=thin)
     if a.kind == "share":
-        return _share(a, b, alpha)
-    if a.kind == "nps":
-        return _nps(a, b, alpha)
-    if a.kind in ("score", "mean"):
-        return _mean(a, b, alpha)
-    return _time(a, b, label_a, label_b, alpha)
+        out = _share(a, b)
+    elif a.kind == "nps":
+        out = _nps(a, b)
+    elif a.kind == "score":
+        out = _score(a, b)
+    elif a.kind == "mean":
+        out = _mean(a, b)
+    else:
+        out = _time(a, b, label_a, label_b)
+    return at_level(out, alpha)
+
+
+def at_level(result: dict[str, Any], level: float) -> dict[str, Any]:
+    """``result`` with its interval at confidence 1 − ``level`` and its MDD at ``level``."""
+    result.update(result["_ci"](1 - level))
+    result["mdd"] = result["_mdd"](level)
+    return result
 
 
 ADJUST_METHODS = ("holm", "bh", "none")
@@ -266,7 +354,13 @@ def judge(rows: pd.DataFrame, p_adjust: str = "holm", alpha: float = 0.05) -> pd
     Returns
     -------
     DataFrame
-        A copy with ``p_adj`` and ``verdict`` added and ``reason`` completed.
+        A copy with ``p_adj``, ``verdict`` and ``level`` added and ``reason`` completed. ``level``
+        is the raw level the family's verdicts used (:func:`kpitools.stats.adjust.level_used`):
+        where the rows carry the private ``_ci`` / ``_mdd`` of :func:`contrast`, the intervals
+        and minimum detectable differences of the family's rows are recomputed at it, so that
+        an interval excludes 0 exactly when the adjusted p is below ``alpha``. Rows outside the
+        family keep theirs (at ``alpha``). ``attrs["family"]`` gives the family's size and
+        ``attrs["level"]`` the level.
 
     Examples
     --------
@@ -291,10 +385,38 @@ def judge(rows: pd.DataFrame, p_adjust: str = "holm", alpha: float = 0.05) -> pd
     reason[significant & np.isnan(sign)] = "the direction is unknown"
     for i in np.flatnonzero(family & ~significant):  # a handful of rows
         reason[i] = f"adjusted p = {p_adj[i]:.2g} ≥ {alpha:g}"
+    level = level_used(p_adj[family], p_adjust, alpha)
     out["p_adj"] = p_adj
     out["verdict"] = verdict.astype(object)
     out["reason"] = reason
+    out["level"] = np.where(family, level, NAN)
+    if "_ci" in out:
+        for i in np.flatnonzero(family):  # one call per contrast of the family
+            at = out.index[i]
+            for col, v in out.at[at, "_ci"](1 - level).items():
+                out.at[at, col] = v
+            out.at[at, "mdd"] = out.at[at, "_mdd"](level)
+        if "interval_of" in out:
+            out["flags"] = _median_flags(out)
+    out.attrs["family"] = int(family.sum())
+    out.attrs["level"] = level
     return out
+
+
+def _median_flags(rows: pd.DataFrame) -> list[str]:
+    """Each row's flags, plus a note where a difference of KM medians and the log-rank verdict disagree."""
+    flags = []
+    for r in rows.itertuples():  # a handful of rows
+        text = r.flags if isinstance(r.flags, str) else ""
+        if r.interval_of == "hazard ratio" and math.isfinite(r.diff_low) and math.isfinite(r.diff_high):
+            covers = r.diff_low <= 0 <= r.diff_high
+            if covers == (r.verdict in ("higher", "lower")):
+                note = ("the difference of the medians alone is not significant (the log-rank test "
+                        "compares whole curves)" if covers else
+                        "the difference of the medians alone would be significant")
+                text = f"{text}; {note}" if text else note
+        flags.append(text)
+    return flags
 
 
 def better_of(verdict: str, direction: str | None) -> int:

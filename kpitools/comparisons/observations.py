@@ -66,7 +66,14 @@ _TIMES = {
     "ttr_bh_median_h": ("res_us", "ttr_bh_us"),
 }
 _BH_TWINS = {"frt_median_h": "frt_bh_median_h", "ttr_median_h": "ttr_bh_median_h"}
+#: Ticket shares whose event may be impossible in a channel (SPEC §9 structural zeros): a channel
+#: with no such ticket in its whole history is not compared on the KPI.
+STRUCTURAL = {"abandonment_pct": "abandoned", "reopen_pct": "reopen"}
 _NOT_COMPARABLE = {
+    "frt_km_p90_h": "no test of a difference of Kaplan–Meier 90th percentiles is implemented; compare "
+                    "frt_median_h",
+    "ttr_km_p90_h": "no test of a difference of Kaplan–Meier 90th percentiles is implemented; compare "
+                    "ttr_median_h",
     "tickets": "it is a count with no per-ticket outcome to test",
     "backlog_end": "it is a count with no per-ticket outcome to test",
     "cpi": "it is a cost ratio with no per-ticket outcome to test",
@@ -141,6 +148,9 @@ class Observations:
         The segments to compare, in order (for channels: every channel of SPEC A6).
     scale : tuple of int, optional
         The survey scale ``(min, max)`` (NPS, scores).
+    structural_zeros : frozenset of str
+        Groups whose KPI cannot occur (SPEC §9: no abandoned ticket in the channel's whole
+        history): they are not compared on it.
     """
 
     kpi: str
@@ -148,6 +158,7 @@ class Observations:
     data: pd.DataFrame
     groups: list[str]
     scale: tuple[int, int] | None = None
+    structural_zeros: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -300,6 +311,21 @@ def _durations(ctx: Context, kpi: str, by: str) -> pd.DataFrame:
                          "count": out["n"]})
 
 
+def structural_zeros(ctx: Context, kpi: str, by: str = "channel") -> frozenset[str]:
+    """The channels with tickets but not one ticket with the event of ``kpi`` (abandoned,
+    reopened) in the dataset's whole history up to as_of (SPEC §9); empty for other KPIs and
+    other segments."""
+    if kpi not in STRUCTURAL or by != "channel":
+        return frozenset()
+    with Context(ctx.ds, None) as whole:
+        t = whole.tickets(by)
+        t = t.filter(t.created_us <= whole.as_of_us).mutate(mon=0)
+        counts = engine_outcome_counts(whole, t, by, {kpi})
+    counts = counts.dropna(subset=["g"]).groupby("g")[["tickets", STRUCTURAL[kpi]]].sum()
+    never = counts[(counts["tickets"] > 0) & (counts[STRUCTURAL[kpi]] == 0)]
+    return frozenset(str(g) for g in never.index)
+
+
 def gather(ctx: Context, kpi: str, by: str = "channel") -> Observations:
     """The :class:`Observations` of ``kpi`` per segment ``by`` in every period of ``ctx``.
 
@@ -339,7 +365,7 @@ def gather(ctx: Context, kpi: str, by: str = "channel") -> Observations:
     data = data.sort_values(["period", "group"], kind="stable").reset_index(drop=True)
     seen = sorted(set(data["group"]) - {ALL})
     groups = sorted(set(ctx.channels) | set(seen)) if by == "channel" else seen
-    return Observations(kpi, kind, data, groups, scale)
+    return Observations(kpi, kind, data, groups, scale, structural_zeros(ctx, kpi, by))
 
 
 def single_period(ds: Dataset, period: str) -> str:

@@ -14,10 +14,11 @@ import numpy as np
 import pandas as pd
 
 from ..stats import km_median
+from ..stats.survival import km_quantile
 from .context import HOUR_US
 from .tidy import ALL
 
-SUMMARY = ["km_n", "median", "low", "high", "ev_n", "mean", "p90"]
+SUMMARY = ["km_n", "median", "low", "high", "ev_n", "mean", "p90", "km_p90", "km_p90_low", "km_p90_high"]
 
 
 def counts(t: Any, dur: Any, ev: Any, execute: Any, by_duration: bool = True) -> pd.DataFrame:
@@ -75,14 +76,16 @@ def _stats(dur: np.ndarray, ev: np.ndarray, w: np.ndarray) -> list[float]:
     dur, ev, w = dur[order], ev[order], w[order]
     hours = dur / HOUR_US
     med = km_median(hours, ev, w)
+    p90 = km_quantile(hours, ev, w, 0.9)
     ew = w[ev]
     return [int(w.sum()), med.median, med.low, med.high, int(ew.sum()), exact_mean_hours(dur[ev], ew),
-            quantile7(hours[ev], ew, 0.9)]
+            quantile7(hours[ev], ew, 0.9), p90.median, p90.low, p90.high]
 
 
 def summarise(frame: pd.DataFrame, index: pd.MultiIndex,
               labels: Callable[[np.ndarray], np.ndarray]) -> pd.DataFrame:
-    """KM median (with CI), mean and p90 of answered/resolved durations per ``(mon, g)`` of ``index``.
+    """KM median (with CI), mean and p90 of answered/resolved durations, and the censoring-aware
+    KM 90th percentile (with CI; R ``quantile(survfit(...), 0.9)``), per ``(mon, g)`` of ``index``.
 
     ``frame`` is the output of :func:`counts` (ordered by ``mon, g``); ``labels`` turns its
     segment codes into the segment values of ``index``; durations are microseconds, results

@@ -25,7 +25,7 @@ _TIMES = {  # (base, clock) -> (event column, business-duration column)
     ("ttr", "bh_"): ("res_us", "ttr_bh_us"),
 }
 _STATS = {"median": ("median", "km_n", "low", "high"), "mean": ("mean", "ev_n", None, None),
-          "p90": ("p90", "ev_n", None, None)}
+          "p90": ("p90", "ev_n", None, None), "km_p90": ("km_p90", "km_n", "km_p90_low", "km_p90_high")}
 
 
 def _threshold(ctx: Context, t: Any, by: str) -> Any:

@@ -11,7 +11,7 @@ import pandas as pd
 D2 = 1.128
 
 
-def laney_p_prime(successes: Any, totals: Any, periods: Any = None) -> pd.DataFrame:
+def laney_p_prime(successes: Any, totals: Any, periods: Any = None, baseline: Any = None) -> pd.DataFrame:
     """Laney p′ chart: p-chart limits widened by the between-period variation of z-scores.
 
     With p̄ = Σk / Σn and σ_pi = sqrt(p̄(1 − p̄) / n_i), the z-scores z_i = (p_i − p̄) / σ_pi
@@ -25,6 +25,11 @@ def laney_p_prime(successes: Any, totals: Any, periods: Any = None) -> pd.DataFr
         Per-period counts, in time order.
     periods : array_like, optional
         Period labels, written as a ``period`` column.
+    baseline : int or array_like of bool, optional
+        The periods that estimate p̄ and σ_z (phase I): the first ``baseline`` periods, or a
+        mask. Default every period. A month is judged against limits from the months before
+        it (SPEC §9) with ``baseline = len(k) − 1``: otherwise the month judged widens its own
+        limits (a jump adds two large moving ranges to σ_z) and pulls the centre line.
 
     Returns
     -------
@@ -46,6 +51,9 @@ def laney_p_prime(successes: Any, totals: Any, periods: Any = None) -> pd.DataFr
     9  0.570  0.449  0.567  0.487  0.529    True
     >>> int(chart["signal"].sum()), int(((chart.p < chart.p_lcl) | (chart.p > chart.p_ucl)).sum())
     (1, 1)
+    >>> judged = laney_p_prime(k, [5000] * 10, baseline=9)   # limits from the nine months before
+    >>> [round(float(judged.loc[9, c]), 3) for c in ("centre", "sigma_z", "ucl")], bool(judged.loc[9, "signal"])
+    ([0.501, 2.1, 0.546], True)
     """
     k = np.asarray(successes, dtype=float).ravel()
     n = np.asarray(totals, dtype=float).ravel()
@@ -53,15 +61,25 @@ def laney_p_prime(successes: Any, totals: Any, periods: Any = None) -> pd.DataFr
         raise ValueError("successes and totals need the same length")
     if np.any(k < 0) or np.any(k > n):
         raise ValueError("counts must satisfy 0 <= successes <= totals")
+    if baseline is None:
+        base = np.ones(len(k), dtype=bool)
+    elif np.ndim(baseline) == 0:
+        base = np.arange(len(k)) < int(baseline)
+    else:
+        base = np.asarray(baseline, dtype=bool).ravel()
+        if len(base) != len(k):
+            raise ValueError("a baseline mask needs one entry per period")
     with np.errstate(invalid="ignore", divide="ignore"):
         p = k / n
-        centre = k.sum() / n.sum()
+        centre = k[base].sum() / n[base].sum() if n[base].sum() > 0 else np.nan
         sigma_p = np.sqrt(centre * (1 - centre) / n)
         z = (p - centre) / sigma_p
     sigma_p[n == 0] = np.nan
-    z_seen = z[np.isfinite(z)]
+    z_seen = z[np.isfinite(z) & base]
     sigma_z = np.mean(np.abs(np.diff(z_seen))) / D2 if len(z_seen) >= 2 else np.nan
-    if centre in (0.0, 1.0):  # no variation possible: limits collapse onto the centre line
+    if np.isnan(centre):  # no baseline data: no limits
+        width_prime = width_plain = np.full(len(k), np.nan)
+    elif centre in (0.0, 1.0):  # no variation possible: limits collapse onto the centre line
         sigma_z = np.nan
         width_prime = width_plain = np.where(n > 0, 0.0, np.nan)
     else:

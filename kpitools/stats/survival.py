@@ -40,6 +40,20 @@ class LogRank(NamedTuple):
     p: float
 
 
+class LogRankTwo(NamedTuple):
+    """Result of :func:`logrank_two`: the test with its Peto hazard ratio (group a over b)."""
+
+    chi2: float
+    df: int
+    p: float
+    observed: float
+    expected: float
+    variance: float
+    hr: float
+    hr_low: float
+    hr_high: float
+
+
 def _prepare(durations: Any, observed: Any, weights: Any,
              groups: Any = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
     """Validated float durations, bool events, weights (and groups), rows of weight 0 dropped."""
@@ -171,6 +185,31 @@ def _survfit_quantile(times: np.ndarray, curve: np.ndarray, p: float = 0.5) -> f
     return math.inf if math.isnan(quantile) else quantile
 
 
+def km_quantile(durations: Any, observed: Any, weights: Any = None, q: float = 0.5,
+                conf: float = 0.95) -> KmMedian:
+    """Kaplan–Meier quantile ``q`` (the time by which a share ``q`` had the event) with its
+    Brookmeyer–Crowley interval: R ``quantile(survfit(Surv(t, e) ~ 1), probs = q)``.
+
+    The rule of :func:`km_median` at ``q`` instead of 0.5 (``q = 0.9`` is the censoring-aware
+    90th percentile); ``math.inf`` where the curve never falls to 1 − ``q`` (R's NA).
+
+    Examples
+    --------
+    >>> km_quantile(list(range(1, 11)), [True] * 10, q=0.9)   # R: 9.5 (midpoint rule at S = 0.1)
+    KmMedian(median=9.5, low=8.0, high=inf)
+    """
+    if not 0 < q < 1:
+        raise ValueError("q must be strictly between 0 and 1")
+    curve = _km_arrays(durations, observed, weights, conf)
+    if len(curve["time"]) == 0:
+        return KmMedian(math.nan, math.nan, math.nan)
+    value, low, high = (_survfit_quantile(curve["time"], curve[col], q)
+                        for col in ("survival", "ci_low", "ci_high"))
+    if math.isfinite(value) and low == math.inf:
+        low = math.nan  # S fell from above 1 − q straight to 0, where the band is undefined
+    return KmMedian(value, low, high)
+
+
 def km_median(durations: Any, observed: Any, weights: Any = None, conf: float = 0.95) -> KmMedian:
     """Kaplan–Meier median with its Brookmeyer–Crowley interval, exactly as R.
 
@@ -199,14 +238,7 @@ def km_median(durations: Any, observed: Any, weights: Any = None, conf: float = 
     >>> km_median([1, 2, 3, 4], [True, True, True, True])
     KmMedian(median=2.5, low=1.0, high=inf)
     """
-    curve = _km_arrays(durations, observed, weights, conf)
-    if len(curve["time"]) == 0:
-        return KmMedian(math.nan, math.nan, math.nan)
-    median, low, high = (_survfit_quantile(curve["time"], curve[col])
-                         for col in ("survival", "ci_low", "ci_high"))
-    if math.isfinite(median) and low == math.inf:
-        low = math.nan  # S fell from above 0.5 straight to 0, where the band is undefined
-    return KmMedian(median, low, high)
+    return km_quantile(durations, observed, weights, 0.5, conf)
 
 
 def logrank(durations: Any, observed: Any, groups: Any, weights: Any = None) -> LogRank:
@@ -292,3 +324,127 @@ def pairwise_logrank(durations: Any, observed: Any, groups: Any, weights: Any = 
     out = pd.DataFrame(rows, columns=["group_a", "group_b", "chi2", "df", "p"])
     out["p_adj"] = _p_adjust(out["p"].to_numpy(), p_adjust)
     return out
+
+
+def logrank_two(durations: Any, observed: Any, in_a: Any, weights: Any = None, strata: Any = None,
+                conf: float = 0.95) -> LogRankTwo:
+    """Two-group log-rank test, optionally stratified, with the Peto hazard ratio of group a.
+
+    Reproduces R ``survdiff(Surv(t, e) ~ g)`` for two groups and, with ``strata``,
+    ``survdiff(Surv(t, e) ~ g + strata(s))``: in each stratum, at each event time with d events
+    among n at risk (n_a in group a), O − E adds d_a − d·n_a/n and V adds
+    d (n − d) n_a n_b / (n² (n − 1)); the sums run over the strata, χ² = (O − E)² / V on 1 df.
+    The Peto hazard ratio of a over b is exp((O − E)/V) with the interval
+    exp((O − E)/V ± z/√V): it excludes 1 exactly when the log-rank p is below 1 − ``conf``
+    (the same z), so the interval and the test cannot disagree.
+
+    Parameters
+    ----------
+    durations, observed, weights
+        As for :func:`km_curve`.
+    in_a : array_like of bool
+        True for a row of group a, False for group b.
+    strata : array_like, optional
+        Stratum label of each row (e.g. the channel): the groups are compared within strata.
+    conf : float
+        Confidence level of the hazard-ratio interval.
+
+    Returns
+    -------
+    LogRankTwo
+        ``chi2``, ``df`` (1, or 0 with no information: then ``p`` and the ratio are NaN),
+        ``p``, ``observed`` and ``expected`` events of group a, ``variance`` V, ``hr``,
+        ``hr_low``, ``hr_high``. A hazard ratio below 1 means group a has the event later
+        (longer times).
+
+    Examples
+    --------
+    >>> res = logrank_two([1, 2, 3, 4, 5, 6], [1] * 6, [True] * 3 + [False] * 3)
+    >>> round(res.chi2, 3), round(res.p, 4), round(res.observed - res.expected, 3)
+    (5.052, 0.0246, 1.85)
+    """
+    t, e, w, _ = _prepare(durations, observed, weights)
+    keep = (np.ones(len(np.asarray(durations).ravel()), dtype=bool) if weights is None
+            else np.asarray(weights, dtype=float).ravel() > 0)
+    a = np.asarray(in_a, dtype=bool).ravel()
+    if len(a) != len(keep):
+        raise ValueError("in_a needs one flag per row")
+    a = a[keep]
+    if strata is None:
+        s_codes = np.zeros(len(t), dtype=np.intp)
+    else:
+        labels = np.asarray(strata, dtype=object).ravel()
+        if len(labels) != len(keep):
+            raise ValueError("strata need one label per row")
+        _, s_codes = group_codes(pd.Series(labels[keep]).astype(str).to_numpy())
+    # cells: (stratum, time), sorted; at-risk counts are reverse cumulative sums within a stratum
+    key_order = np.lexsort((t, s_codes))
+    t, e, w, a, s_codes = t[key_order], e[key_order], w[key_order], a[key_order], s_codes[key_order]
+    new = np.r_[True, (t[1:] != t[:-1]) | (s_codes[1:] != s_codes[:-1])] if len(t) else np.zeros(0, bool)
+    cell = np.cumsum(new) - 1
+    n_cells = int(cell[-1]) + 1 if len(t) else 0
+    cell_s = s_codes[new]
+    tot_a = np.bincount(cell, weights=w * a, minlength=n_cells)
+    tot = np.bincount(cell, weights=w, minlength=n_cells)
+    ev_a = np.bincount(cell, weights=w * e * a, minlength=n_cells)
+    ev = np.bincount(cell, weights=w * e, minlength=n_cells)
+
+    def within(x: np.ndarray) -> np.ndarray:  # reverse cumulative sum restarted in each stratum
+        rc = np.cumsum(x[::-1])[::-1]
+        last = np.r_[np.flatnonzero(cell_s[1:] != cell_s[:-1]) + 1, n_cells]  # next stratum's first cell
+        stratum_end = np.repeat(last, np.diff(np.r_[0, last]))
+        return rc - np.r_[rc, 0.0][stratum_end]
+
+    n_a, n = within(tot_a), within(tot)
+    use = ev > 0
+    n_a, n, d, d_a = n_a[use], n[use], ev[use], ev_a[use]
+    o_minus_e = float(np.sum(d_a - d * n_a / n))
+    factor = np.divide(d * (n - d), n - 1, out=np.zeros_like(d), where=n > 1)
+    v = float(np.sum(factor * (n_a / n) * (1 - n_a / n)))
+    observed_a, expected_a = float(d_a.sum()), float(d_a.sum()) - o_minus_e
+    if not v > 0:
+        return LogRankTwo(0.0, 0, math.nan, observed_a, expected_a, v, math.nan, math.nan, math.nan)
+    chi2 = o_minus_e ** 2 / v
+    z = z_value(conf)
+    log_hr = o_minus_e / v
+    half = z / math.sqrt(v)
+    return LogRankTwo(chi2, 1, float(stats.chi2.sf(chi2, 1)), observed_a, expected_a, v, math.exp(log_hr),
+                      math.exp(log_hr - half), math.exp(log_hr + half))
+
+
+def km_mixture_quantile(durations: Any, observed: Any, strata: Any, mix: dict[Any, float],
+                        weights: Any = None, q: float = 0.5) -> float:
+    """Quantile of a standardised survival curve: Σ_c m_c · S_c(t), the strata's Kaplan–Meier
+    curves mixed in the shares ``mix`` (direct standardisation).
+
+    The median first-response time at another period's channel mix is this with the channels'
+    curves of the period and ``mix`` = the other period's share of tickets per channel. The
+    quantile rule is R's (see :func:`km_median`); ``math.inf`` when the mixed curve does not
+    fall to 1 − ``q``; strata absent from ``mix`` get weight 0, and the shares are rescaled
+    to sum to 1 over the strata present.
+
+    Examples
+    --------
+    >>> km_mixture_quantile([1, 2, 3, 10, 20, 30], [1] * 6, list("aaabbb"), {"a": 0.5, "b": 0.5})
+    6.5
+    >>> km_mixture_quantile([1, 2, 3, 10, 20, 30], [1] * 6, list("aaabbb"), {"a": 0.9, "b": 0.1})
+    2.0
+    """
+    t, e, w, _ = _prepare(durations, observed, weights)
+    labels = np.asarray(strata, dtype=object).ravel()
+    if weights is not None:
+        labels = labels[np.asarray(weights, dtype=float).ravel() > 0]
+    present = [c for c in dict.fromkeys(labels) if mix.get(c, 0) > 0]
+    total = sum(mix[c] for c in present)
+    if not present or total <= 0:
+        return math.nan
+    times = np.unique(t[e])
+    if len(times) == 0:
+        return math.inf
+    mixed = np.zeros(len(times))
+    for c in present:  # a handful of strata
+        rows = labels == c
+        curve = _km_arrays(t[rows], e[rows], w[rows], 0.95)
+        at = np.searchsorted(curve["time"], times, side="right") - 1  # the step in force at each time
+        mixed += mix[c] / total * np.where(at >= 0, curve["survival"][np.maximum(at, 0)], 1.0)
+    return _survfit_quantile(times, mixed, q)
