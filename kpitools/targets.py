@@ -53,8 +53,31 @@ def frt_thresholds(targets: pd.DataFrame | None, channels: list[str]) -> dict[st
     >>> frt_thresholds(t, ["chat", "email"])
     {'chat': 1.0, 'email': 4.0}
     """
-    found = {c: target_for(targets, THRESHOLD, c) for c in channels}
+    own, every = frt_limits(targets)
+    found = {c: own.get(c, every) for c in channels}
     return {c: t for c, t in found.items() if t is not None}
+
+
+def frt_limits(targets: pd.DataFrame | None) -> tuple[dict[str, float], float | None]:
+    """The ``frt_h`` thresholds as :func:`target_for` reads them, in one pass (thousands of
+    channels): each channel's own row, and the row with an empty channel that every other
+    channel takes (None when there is none).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"kpi": ["frt_h", "frt_h", "frt_h"], "target": [4.0, 1.0, 2.0],
+    ...                   "channel": [None, "chat", "chat"]})
+    >>> frt_limits(t)
+    ({'chat': 1.0}, 4.0)
+    """
+    if targets is None or targets.empty:
+        return {}, None
+    rows = targets.loc[targets["kpi"] == THRESHOLD]
+    channels = rows["channel"] if "channel" in rows else pd.Series(pd.NA, index=rows.index, dtype=object)
+    named = rows.loc[channels.notna().to_numpy(bool)]
+    own = named.drop_duplicates("channel").set_index("channel")["target"].astype(float).to_dict()
+    every = rows.loc[channels.isna().to_numpy(bool), "target"]
+    return own, float(every.iloc[0]) if len(every) else None
 
 
 def _status(value: np.ndarray, target: np.ndarray, direction: list[Any]) -> list[str]:

@@ -454,3 +454,16 @@ def test_sample_abandonment_compares_only_channels_that_abandon(sample):
     res = pairs(kt.compare_channels(ds, "2026-10", "abandonment_pct"))
     assert list(res.index) == [("chat", "phone")]
     check_agreement(kt.compare_channels(ds, "2026-10", "csat_pct"))
+
+
+def test_many_channels_compare_only_the_largest():
+    # 12 channels of 40 + k tickets: the 10 largest (ch02..ch11) are compared, 45 pairs, and the
+    # omnibus row names the two left out; 5,000 channels would otherwise make 12.5 million pairs
+    frames = [tickets(40 + k, channel=f"ch{k:02d}", resolved_at="2026-10-06", reopened=[0, 1] * 20 + [0] * k)
+              for k in range(12)]
+    ds = make_dataset(tickets=pd.concat(frames, ignore_index=True), as_of="2026-11-01")
+    res = kt.compare_channels(ds, "2026-10", "reopen_pct")
+    pairs = res[res["comparison"] == "pair"]
+    assert len(pairs) == 45 and not {"ch00", "ch01"} & (set(pairs["group_a"]) | set(pairs["group_b"]))
+    assert "the 10 largest of 12 channel values by n; the other 2 are not compared" in res["flags"].iloc[0]
+    assert len(kt.compare_channels(ds, "2026-10", "reopen_pct", top=None).query("comparison == 'pair'")) == 66

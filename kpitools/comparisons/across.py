@@ -29,6 +29,9 @@ _PAIR_COLUMNS = ["group_a", "group_b", "diff", "diff_low", "diff_high", "test", 
                  "hr_low", "hr_high", "interval_of", "sign", "reason", "flags", "_ci", "_mdd"]
 METHOD_NAMES = {"holm": "Holm", "bh": "Benjamini–Hochberg", "none": "no adjustment"}
 NAN = math.nan
+#: Pairs grow with the square of the groups (5,000 channels: 12.5 million): beyond this many only
+#: the largest groups by n are compared, and the omnibus row says so.
+MAX_GROUPS = 10
 
 
 def _rank_data(tested: dict[str, Sample]) -> tuple[np.ndarray, pd.Categorical]:
@@ -87,17 +90,34 @@ def _omnibus_row(obs: Observations, ss: dict[str, Sample], alpha: float) -> dict
             "flags": flags}
 
 
-def pair_rows(obs: Observations, period: str, alpha: float = 0.05) -> pd.DataFrame:
-    """Every pair of compared groups in ``period`` with its contrast, before any adjustment.
+def largest(ss: dict[str, Sample], groups: list[str], top: int | None) -> list[str]:
+    """The ``top`` groups with the most observations (ties by name), in their original order;
+    every group when ``top`` is None or not exceeded.
 
-    Groups in ``obs.structural_zeros`` are left out (SPEC §9). Besides the contrast's columns
-    (private ``_ci`` / ``_mdd`` included), each row has the groups' ``estimate``, ``ci_low``,
-    ``ci_high`` and ``n`` and the ``kpi``.
+    Examples
+    --------
+    >>> from types import SimpleNamespace as S
+    >>> largest({"a": S(n=5), "b": S(n=50), "c": S(n=50)}, ["a", "b", "c"], 2)
+    ['b', 'c']
+    """
+    if top is None or len(groups) <= top:
+        return list(groups)
+    keep = set(sorted(groups, key=lambda g: (-ss[g].n, g))[:top])
+    return [g for g in groups if g in keep]
+
+
+def pair_rows(obs: Observations, period: str, alpha: float = 0.05, groups: list[str] | None = None) -> pd.DataFrame:
+    """Every pair of ``groups`` (default: every group but the structural zeros of SPEC §9) in
+    ``period`` with its contrast, before any adjustment.
+
+    Besides the contrast's columns (private ``_ci`` / ``_mdd`` included), each row has the groups'
+    ``estimate``, ``ci_low``, ``ci_high`` and ``n`` and the ``kpi``.
     """
     ss = samples(obs, period)
-    groups = [g for g in obs.groups if g not in obs.structural_zeros]
+    if groups is None:
+        groups = [g for g in obs.groups if g not in obs.structural_zeros]
     rows = [{"group_a": a, "group_b": b, **contrast(ss[a], ss[b], a, b, alpha)}
-            for a, b in combinations(groups, 2)]  # a handful of groups
+            for a, b in combinations(groups, 2)]  # at most MAX_GROUPS groups: 45 pairs
     out = pd.DataFrame(rows, columns=_PAIR_COLUMNS)
     for side in ("a", "b"):
         chosen = [ss[g] for g in out[f"group_{side}"]]
@@ -134,18 +154,23 @@ def family_name(p_adjust: str, family: int, what: str = "pairs of this KPI") -> 
 
 
 def compare(obs: Observations, period: str, by: str = "channel", p_adjust: str = "holm",
-            alpha: float = 0.05) -> pd.DataFrame:
+            alpha: float = 0.05, top: int | None = MAX_GROUPS) -> pd.DataFrame:
     """:func:`compare_channels` on gathered observations (see there for the output)."""
     check_options(p_adjust, alpha)
     ss = samples(obs, period)
-    judged = judge(pair_rows(obs, period, alpha), p_adjust, alpha)
+    eligible = [g for g in obs.groups if g not in obs.structural_zeros]
+    compared = largest(ss, eligible, top)
+    judged = judge(pair_rows(obs, period, alpha, compared), p_adjust, alpha)
     family = family_name(p_adjust, judged.attrs["family"])
     pair_frame = finish_pairs(judged)
-    omni = _omnibus_row(obs, {g: s for g, s in ss.items() if g not in obs.structural_zeros}, alpha)
+    omni = _omnibus_row(obs, {g: ss[g] for g in compared}, alpha)
+    notes = [omni["flags"]] if omni["flags"] else []
     if obs.structural_zeros:
-        never = ", ".join(sorted(obs.structural_zeros))
-        note = f"not compared (the KPI never occurs in their history): {never}"
-        omni["flags"] = f"{omni['flags']}; {note}" if omni["flags"] else note
+        notes.append(f"not compared (the KPI never occurs in their history): {', '.join(sorted(obs.structural_zeros))}")
+    if len(compared) < len(eligible):
+        notes.append(f"compared: the {len(compared)} largest of {len(eligible)} {by} values by n; "
+                     f"the other {len(eligible) - len(compared)} are not compared")
+    omni["flags"] = "; ".join(notes)
     out = pd.concat([pd.DataFrame([omni]), pair_frame], ignore_index=True)
     out["kpi"], out["period"], out["by"] = obs.kpi, period, by
     out["family"] = [None] + [family] * len(pair_frame)
@@ -161,7 +186,7 @@ def compare(obs: Observations, period: str, by: str = "channel", p_adjust: str =
 
 
 def compare_channels(ds: Dataset, period: str, kpi: str, by: str = "channel", p_adjust: str = "holm",
-                     alpha: float = 0.05, business_hours: bool = False) -> pd.DataFrame:
+                     alpha: float = 0.05, business_hours: bool = False, top: int | None = MAX_GROUPS) -> pd.DataFrame:
     """Compare one KPI across channels (or any segment) in one period, with honest verdicts.
 
     The test is chosen by the KPI's kind (SPEC §5):
@@ -238,6 +263,9 @@ def compare_channels(ds: Dataset, period: str, kpi: str, by: str = "channel", p_
         verdict); ``level`` (the raw level the family's verdicts used); ``family`` (its name).
         ``attrs["family"]`` holds the name too.
 
+    ``top`` (default :data:`MAX_GROUPS`) caps the groups compared to the largest by n; the
+    omnibus row's ``flags`` names how many were left out. None compares every group.
+
     Raises
     ------
     KpitoolsError
@@ -259,4 +287,4 @@ def compare_channels(ds: Dataset, period: str, kpi: str, by: str = "channel", p_
     kpi = resolve_kpi(kpi, business_hours)
     check_options(p_adjust, alpha)
     label = single_period(ds, period)
-    return compare(gather(Context(ds, label), kpi, by), label, by, p_adjust, alpha)
+    return compare(gather(Context(ds, label), kpi, by), label, by, p_adjust, alpha, top)

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..targets import frt_thresholds
+from ..targets import frt_limits
 from .context import HOUR_US, Context
 from .durations import counts as duration_counts
 from .durations import summarise
@@ -32,11 +32,14 @@ def _threshold(ctx: Context, t: Any, by: str) -> Any:
     """Each ticket's first-response threshold in microseconds (null when its channel has none)."""
     ibis = ctx.ibis
     codes = ctx.channel_codes[by]
-    limits = {codes[c]: h for c, h in frt_thresholds(ctx.ds.targets, ctx.channels).items() if c in codes}
+    own, every = frt_limits(ctx.ds.targets)
+    # a branch only for the channels with their own row: the rest take the common threshold
+    limits = {codes[c]: h for c, h in own.items() if c in codes and c in ctx.channels}
+    default = ibis.null().cast("float64") if every is None else ibis.literal(every * HOUR_US, "float64")
     if not limits:
-        return ibis.null().cast("float64")
+        return default
     return ibis.cases(*((t.ch == code, ibis.literal(h * HOUR_US, "float64")) for code, h in limits.items()),
-                      else_=ibis.null().cast("float64"))
+                      else_=default)
 
 
 def outcome_counts(ctx: Context, t: Any, by: str, want: set[str]) -> pd.DataFrame:
