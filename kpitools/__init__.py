@@ -5,13 +5,28 @@
 >>> kt.kpis(ds, period="2026-10")                        # doctest: +SKIP
 
 Heavy modules (Ibis, DuckDB, scipy, matplotlib) are imported on first use so that
-``import kpitools`` stays fast.
+``import kpitools`` stays fast. Type checkers and editors read the same names from the imports
+under ``TYPE_CHECKING`` below (a test keeps them and ``_EXPORTS`` equal).
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the real types of the lazy exports, for mypy, pyright and IDEs
+    from . import business_hours, config, periods, plot, quality, report, scenarios, schema, series, stats
+    from .catalog import catalog
+    from .comparisons import changes, compare_channels, findings, laney, observations
+    from .dataset import Dataset
+    from .engine import (channels, cohort_table, engagement, kpis, kpis_to_csv, retention, satisfaction, speed,
+                         survival_curve)
+    from .errors import ConfigError, DatasetError, KpitoolsError, PeriodError
+    from .loading import load
+    from .report.summary import summary
+    from .runs import run
+    from .sample import write_sample
+    from .targets import targets_scorecard
 
 __version__ = "0.1.0"
 
@@ -40,6 +55,7 @@ _EXPORTS = {
     "findings": "comparisons",
     "laney": "comparisons",
     "observations": "comparisons",
+    "summary": "report.summary",
     "run": "runs",
 }
 _SUBMODULES = {"stats", "plot", "schema", "config", "business_hours", "periods", "quality", "series",

@@ -35,7 +35,7 @@ INFINITY = "\u221e"
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
           "October", "November", "December")
 EFFECT_NAMES = {"cramers_v": "Cramér's V", "cohens_h": "h", "cohens_d": "d", "epsilon_squared": "\u03b5\u00b2",
-                "rank_biserial": "r"}
+                "rank_biserial": "r", "hazard_ratio": "HR"}
 #: Short KPI names for sentences (the catalogue title for the others).
 SHORT_LABELS = {
     "csat_pct": "CSAT", "csat_mean": "CSAT mean score", "nps": "NPS", "ces_mean": "CES",
@@ -46,6 +46,9 @@ SHORT_LABELS = {
     "ttr_median_h": "median resolution time", "ttr_bh_median_h": "median resolution time (business hours)",
 }
 _TABLE_DECIMALS = {"%": 1, "min": 1, "currency": 2, "tickets/customer": 2}
+#: The catalogue unit of costs, written as the dataset's currency (see :func:`set_currency`).
+CURRENCY = "currency"
+_currency: str | None = None
 
 
 # ----------------------------------------------------------------------------- numbers
@@ -109,6 +112,32 @@ def is_median(kpi: str) -> bool:
 
 def _unit(kpi: str) -> str:
     return get_kpi(kpi).unit
+
+
+def set_currency(name: str | None) -> None:
+    """Write cost labels in ``name`` (``"EUR"``), the ``currency`` of dataset.toml; ``None``: no unit.
+
+    One report per process (a notebook kernel), so the setting is the process's:
+    :func:`kpitools.report.setup` makes it from the dataset it loads.
+    """
+    global _currency
+    _currency = name
+
+
+def unit_label(kpi: str) -> str | None:
+    """A KPI's unit as labels write it: the dataset's currency for costs (``None`` when none is
+    configured: a made-up unit would mislead), else the catalogue unit.
+
+    Examples
+    --------
+    >>> unit_label("csat_pct"), unit_label("cpi")
+    ('%', None)
+    >>> set_currency("EUR"); unit_label("cpi")
+    'EUR'
+    >>> set_currency(None)
+    """
+    unit = _unit(kpi)
+    return _currency if unit == CURRENCY else unit
 
 
 def _in_points(kpi: str) -> bool:
@@ -382,19 +411,21 @@ def title(kpi: str) -> str:
 
 def label(kpi: str, *, style: Style = "table") -> str:
     """A KPI's name: in tables its title and unit (times carry their unit in the cells), in
-    sentences a short name (the title when there is none).
+    sentences a short name (the title when there is none). Costs carry the dataset's currency
+    (:func:`set_currency`), or no unit when it has none.
 
     Examples
     --------
-    >>> label("csat_pct"), label("frt_median_h")
-    ('CSAT (top two) [%]', 'First response time, median')
+    >>> label("csat_pct"), label("frt_median_h"), label("cpi")
+    ('CSAT (top two) [%]', 'First response time, median', 'Cost per interaction')
     >>> label("csat_pct", style="sentence"), label("crr_pct", style="sentence")
     ('CSAT', 'Customer retention rate')
     """
     k = get_kpi(kpi)
     if style == "sentence":
         return SHORT_LABELS.get(kpi) or k.title
-    return k.title if k.unit == "h" else f"{k.title} [{k.unit}]"
+    unit = unit_label(kpi)
+    return k.title if k.unit == "h" or unit is None else f"{k.title} [{unit}]"
 
 
 def sentence(text: str) -> str:

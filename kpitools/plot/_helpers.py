@@ -13,7 +13,7 @@ from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 
 from ..catalog import get as get_kpi
-from ..format import MINUS
+from ..format import MINUS, unit_label
 from ..schema import ALL
 from ..schema import GROUPS as CHANNEL_GROUPS
 from .theme import FIGSIZE, OTHER, style
@@ -154,16 +154,16 @@ def has_values(values: Any) -> bool:
 
 
 def kpi_label(kpi: str) -> str:
-    """Axis label of a KPI from the catalogue: ``"Title [unit]"``."""
-    k = get_kpi(kpi)
-    return f"{k.title} [{k.unit}]"
+    """Axis label of a KPI from the catalogue: ``"Title [unit]"`` (costs: the dataset's currency,
+    see :func:`kpitools.format.unit_label`)."""
+    unit = unit_label(kpi)
+    return get_kpi(kpi).title + (f" [{unit}]" if unit else "")
 
 
 def diff_label(kpi: str) -> str:
     """Axis label of a difference of a KPI; percentages differ in percentage points."""
-    k = get_kpi(kpi)
-    unit = "pp" if k.unit == "%" else k.unit
-    return f"Difference in {k.title} [{unit}]"
+    unit = "pp" if get_kpi(kpi).unit == "%" else unit_label(kpi)
+    return f"Difference in {get_kpi(kpi).title}" + (f" [{unit}]" if unit else "")
 
 
 def kpi_rows(kpis: pd.DataFrame, kpi: str, channels: Sequence[Any] | None = None) -> pd.DataFrame:

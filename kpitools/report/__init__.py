@@ -12,7 +12,8 @@ module                    holds
 :mod:`.scorecard`         ``scorecard``, ``headline`` and their tables
 :mod:`.tables`            ``kpi_table``, ``omnibus_table``, ``pairs_table``, ``changes_table``
 :mod:`.axes`              ``log_hours_axis``
-:mod:`.preamble`          ``setup``: the first cells of every report notebook
+:mod:`.preamble`          ``parameters``, ``setup``: the first cells of every report notebook
+:mod:`.summary`           ``summary``: the readable view of a KPI, comparison, change or finding table
 ========================  ==============================================================
 """
 
@@ -26,10 +27,11 @@ from ..periods import TREND_MONTHS, previous, trend_range
 from ..schema import ALL, GROUPS
 from .axes import log_hours_axis
 from .display import BAD, GOOD, NEUTRAL, Table, Text, bullets, say, table
-from .preamble import ReportSetup, setup, shown_channels
+from .preamble import ReportSetup, dataset_path, parameters, setup, shown_channels
 from .scorecard import headline, headline_table, scorecard, scorecard_table
 from .sections import change_title, channel_title, compare_all, missing, missing_tables, omitted_table
 from .selection import kpis_as_lines, latest, pick, ranking, read_kpis, target
+from .summary import summary
 from .tables import changes_table, kpi_table, omnibus_table, pairs_table
 
 # the table style of kpitools.format under the names the notebooks use
@@ -61,5 +63,5 @@ __all__ = [
     "kpis_as_lines", "latest", "log_hours_axis", "month_name", "omnibus_table", "pairs_table", "pick", "previous",
     "ranking", "read_kpis", "say", "scorecard", "scorecard_table", "sentence", "setup", "shown_channels", "table",
     "target", "trend_range", "change_title", "channel_title", "compare_all", "missing", "missing_tables",
-    "omitted_table",
+    "omitted_table", "dataset_path", "parameters", "summary",
 ]

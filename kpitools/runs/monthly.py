@@ -21,6 +21,7 @@ from .export import export_html
 from .index import write_index
 from .manifest import (find_reproduced, fingerprint, input_hashes, kpitools_state, package_versions,
                        process_record, repair_interrupted, sha256_file, write_json)
+from ..parameters import bundled_notebooks
 from .params import NotebookSpec, check_params, find_notebooks, inspect_parameters
 from .tables import KPIS_PARQUET, KpiEngine, write_tables
 from .versions import FAILED, MANIFEST, RUNNING, SUCCEEDED, claim_version, update_latest
@@ -141,7 +142,7 @@ def _input_changed(results: Sequence[NotebookResult]) -> str | None:
 def run(dataset: str | os.PathLike[str] = "data/sample", period: str | None = None,
         notebooks: Sequence[str] | None = None, jobs: int | None = None,
         params: Mapping[str, Any] | None = None, reports_dir: str | os.PathLike[str] = "reports",
-        notebooks_dir: str | os.PathLike[str] = "notebooks", progress: bool = True, *,
+        notebooks_dir: str | os.PathLike[str] | None = None, progress: bool = True, *,
         include_identifiers: bool = False, load: Callable[[Path], Any] | None = None,
         engine: KpiEngine | None = None) -> RunResult:
     """Run the report notebooks for one period into a new version ``reports/<period>/v<N>/``.
@@ -172,9 +173,10 @@ def run(dataset: str | os.PathLike[str] = "data/sample", period: str | None = No
         Extra notebook parameters (e.g. ``{"channels": ["email"], "business_hours": False}``);
         ``dataset``, ``period``, ``output_dir`` and ``kpis_path`` are set by the run.
     reports_dir, notebooks_dir : str or path
-        Where versions go; where the notebooks are.
+        Where versions go; where the notebooks are (default: the ones that come with kpitools,
+        :func:`~kpitools.parameters.bundled_notebooks`).
     progress : bool
-        Print one line per notebook event to stderr.
+        Print one line per step (loading, KPI tables) and per notebook event to stderr.
     include_identifiers : bool
         Keep ticket, response, customer and session ids in ``rejects.csv`` (and the kernels'
         ``ds.rejects``), for private use only; by default their values are emptied, since reports
@@ -213,7 +215,7 @@ def run(dataset: str | os.PathLike[str] = "data/sample", period: str | None = No
 
 def _run(dataset: str | os.PathLike[str], period: str | None, notebooks: Sequence[str] | None, jobs: int | None,
          params: Mapping[str, Any] | None, reports_dir: str | os.PathLike[str],
-         notebooks_dir: str | os.PathLike[str], progress: bool, include_identifiers: bool,
+         notebooks_dir: str | os.PathLike[str] | None, progress: bool, include_identifiers: bool,
          load: Callable[[Path], Any] | None, engine: KpiEngine | None) -> RunResult:
     """:func:`run` once signals are handled."""
     from ..periods import month_period, parse_periods
@@ -223,13 +225,15 @@ def _run(dataset: str | os.PathLike[str], period: str | None, notebooks: Sequenc
     if engine is None:
         from .. import engine
 
-    notebooks_dir = Path(notebooks_dir).resolve()
+    step = Progress("kpitools run:", progress)  # the load and the KPI tables take most of a minute on large data
+    notebooks_dir = Path(notebooks_dir if notebooks_dir is not None else bundled_notebooks()).resolve()
     specs = [inspect_parameters(p) for p in find_notebooks(notebooks_dir, notebooks)]
     user_params = check_params(params or {}, specs)
     jobs = _check_jobs(jobs)
     if period is not None:
         month_period(period, "UTC")  # format first: a bad period must not cost a dataset load
     dataset = Path(dataset).resolve()
+    step(f"loading and validating {dataset}")
     ds = load(dataset)
     period = period if period is not None else default_period(ds.as_of)
     period = parse_periods(period, ds.timezone, ds.as_of)[0].label
@@ -259,6 +263,7 @@ def _run(dataset: str | os.PathLike[str], period: str | None, notebooks: Sequenc
     results: list[NotebookResult] = []
     try:
         write_json(folder / MANIFEST, manifest)
+        step(f"computing the KPI tables for {period} and the 12 months before ({version})")
         write_tables(ds, period, engine, folder)
         report = Progress(f"kpitools run {period} {version}:", progress)
         index_href = os.path.relpath(reports_dir / "index.html", folder)

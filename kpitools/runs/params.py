@@ -6,6 +6,10 @@ monthly run checks everything here, before any folder is created or kernel start
 A declared type comes from the annotation in the ``parameters`` cell (``period: str = ...``) or,
 without one, from the literal default (``business_hours = True`` -> ``bool``); a default that is
 not a literal (``start = date.today()``) accepts any value.
+
+Values typed in a shell are read here too, by one rule (:func:`coerce`) for ``kpitools run
+--param`` and for notebooks executed by plain papermill (``-p business_hours false`` arrives as
+the text ``"false"``, ``-p period 202609`` as a number): see :func:`kpitools.report.parameters`.
 """
 
 from __future__ import annotations
@@ -21,14 +25,12 @@ from typing import Any
 import nbformat
 
 from ..errors import KpitoolsError
+from ..parameters import SCALARS, bundled_notebooks, coerce, matches
 
 #: Set by :func:`kpitools.run` itself, never through ``params``.
 RUN_SET = ("dataset", "period", "output_dir", "kpis_path")
 #: Every report notebook must declare these: without them it would report a hard-coded month.
 REQUIRED = ("dataset", "period")
-_SCALARS = {"str": str, "int": int, "float": float, "bool": bool}
-_TRUE = {"true", "t", "1", "yes", "y", "on"}
-_FALSE = {"false", "f", "0", "no", "n", "off"}
 
 
 @dataclass(frozen=True)
@@ -54,11 +56,11 @@ class NotebookSpec:
     parameters_cell: int
 
 
-def find_notebooks(notebooks_dir: str | Path, names: Sequence[str] | None = None) -> list[Path]:
+def find_notebooks(notebooks_dir: str | Path | None, names: Sequence[str] | None = None) -> list[Path]:
     """The notebooks to run: all ``*.ipynb`` of ``notebooks_dir`` (sorted) or the ``names`` given.
 
-    A name may be given with or without ``.ipynb``. An unknown name is an error listing the
-    available ones.
+    ``None`` is the bundled notebooks (:func:`bundled_notebooks`). A name may be given with or
+    without ``.ipynb``. An unknown name is an error listing the available ones.
 
     Examples
     --------
@@ -66,7 +68,7 @@ def find_notebooks(notebooks_dir: str | Path, names: Sequence[str] | None = None
     Traceback (most recent call last):
     kpitools.errors.KpitoolsError: notebooks folder /nonexistent does not exist
     """
-    folder = Path(notebooks_dir)
+    folder = bundled_notebooks() if notebooks_dir is None else Path(notebooks_dir)
     if not folder.is_dir():
         raise KpitoolsError(f"notebooks folder {folder} does not exist")
     available = {p.stem: p for p in sorted(folder.glob("*.ipynb"))}
@@ -89,7 +91,7 @@ def find_notebooks(notebooks_dir: str | Path, names: Sequence[str] | None = None
 def _literal_type(value: Any) -> str | None:
     if isinstance(value, bool):
         return "bool"
-    for name, kind in _SCALARS.items():
+    for name, kind in SCALARS.items():
         if type(value) is kind:
             return name
     if isinstance(value, (list, tuple)):
@@ -102,7 +104,7 @@ def _literal_type(value: Any) -> str | None:
 
 def _declared_type(annotation: str, default: str) -> str | None:
     norm = re.sub(r"\s+", "", annotation or "").replace("List[", "list[").replace("Dict[", "dict[")
-    if norm in _SCALARS or norm in ("list", "dict") or re.fullmatch(r"list\[(str|int|float|bool)\]", norm):
+    if norm in SCALARS or norm in ("list", "dict") or re.fullmatch(r"list\[(str|int|float|bool)\]", norm):
         return norm
     if norm.startswith("dict["):
         return "dict"
@@ -144,30 +146,18 @@ def inspect_parameters(path: str | Path) -> NotebookSpec:
     return NotebookSpec(name=path.stem, path=path, types=types, parameters_cell=cell)
 
 
-def matches(value: Any, kind: str | None) -> bool:
-    """Whether ``value`` fits a declared type (ints fit ``float``; ``bool`` is not an ``int``).
+def describe_parameters(notebooks_dir: str | Path | None = None) -> list[tuple[str, str, str, str]]:
+    """Every parameter the notebooks declare, for ``kpitools run --help``: ``(name, type, default,
+    help)`` in the order of the first notebook declaring it; the type is ``any`` where none is
+    declared, the help the comment after the default in the ``parameters`` cell."""
+    import papermill
 
-    Examples
-    --------
-    >>> matches(3, "float"), matches(True, "int"), matches(["a"], "list[str]"), matches("x", None)
-    (True, False, True, True)
-    """
-    if kind is None:
-        return True
-    if kind == "bool":
-        return isinstance(value, bool)
-    if kind == "int":
-        return isinstance(value, int) and not isinstance(value, bool)
-    if kind == "float":
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
-    if kind == "str":
-        return isinstance(value, str)
-    if kind == "dict":
-        return isinstance(value, dict)
-    if not isinstance(value, (list, tuple)):
-        return False
-    inner = kind[5:-1] if kind.startswith("list[") else None
-    return all(matches(v, inner) for v in value)
+    seen: dict[str, tuple[str, str, str, str]] = {}
+    for path in find_notebooks(notebooks_dir):
+        spec = inspect_parameters(path)
+        for name, p in papermill.inspect_notebook(str(path)).items():
+            seen.setdefault(name, (name, spec.types.get(name) or "any", p["default"], p["help"]))
+    return list(seen.values())
 
 
 def _json_like(value: Any) -> bool:
@@ -210,39 +200,8 @@ def check_params(params: Mapping[str, Any], specs: Sequence[NotebookSpec]) -> di
     return out
 
 
-def _convert(text: str, kind: str | None, name: str) -> Any:
-    raw = text.strip()
-    try:
-        if kind == "str":
-            return text
-        if kind == "bool":
-            if raw.lower() in _TRUE | _FALSE:
-                return raw.lower() in _TRUE
-            raise ValueError
-        if kind == "int":
-            return int(raw)
-        if kind == "float":
-            return float(raw)
-        if kind is not None and kind.startswith("list"):
-            if raw.startswith("["):
-                return list(ast.literal_eval(raw))
-            inner = kind[5:-1] if kind.startswith("list[") else None
-            return [_convert(x.strip(), inner, name) for x in raw.split(",") if x.strip()]
-        if kind == "dict":
-            value = ast.literal_eval(raw)
-            if not isinstance(value, dict):
-                raise ValueError
-            return value
-        try:  # undeclared type: a Python literal if it is one, else the text
-            return ast.literal_eval(raw)
-        except (ValueError, SyntaxError):
-            return text
-    except (ValueError, SyntaxError, TypeError):
-        raise KpitoolsError(f"parameter {name}={text!r}: cannot be read as {kind}") from None
-
-
 def parse_params(pairs: Iterable[str], notebooks: Sequence[str] | None = None,
-                 notebooks_dir: str | Path = "notebooks") -> dict[str, Any]:
+                 notebooks_dir: str | Path | None = None) -> dict[str, Any]:
     """Turn ``key=value`` strings (``--param`` on the command line) into typed values.
 
     Each value is read as the type the selected notebooks declare for it: ``bool`` accepts
@@ -256,8 +215,8 @@ def parse_params(pairs: Iterable[str], notebooks: Sequence[str] | None = None,
         ``"key=value"`` strings.
     notebooks : sequence of str, optional
         Notebook names as given to :func:`kpitools.run` (default: all of ``notebooks_dir``).
-    notebooks_dir : str or Path
-        Where the report notebooks are.
+    notebooks_dir : str or Path, optional
+        Where the report notebooks are (default: the bundled ones).
 
     Returns
     -------
@@ -288,5 +247,5 @@ def parse_params(pairs: Iterable[str], notebooks: Sequence[str] | None = None,
     for key, value in split:
         # an unknown key is reported by check_params; its type is taken from the first declarer
         kind = next((s.types[key] for s in specs if key in s.types), None)
-        out[key] = _convert(value, kind, key)
+        out[key] = coerce(key, value, kind)
     return check_params(out, specs)

@@ -27,13 +27,14 @@ def refresh_notebook(path: Path) -> None:
     nbformat.write(nb, path)
 
 
-def refresh_notebooks(notebooks_dir: str | Path = "notebooks", names: Sequence[str] | None = None, *,
+def refresh_notebooks(notebooks_dir: str | Path | None = None, names: Sequence[str] | None = None, *,
                       progress: Callable[[str], None] = lambda _msg: None) -> list[str]:
-    """Re-execute each notebook in place; returns the names that failed (their files untouched)."""
+    """Re-execute each notebook in place (default: the bundled ones, in a source checkout the
+    repository's notebooks/); returns the names that failed (their files untouched)."""
     from nbclient.exceptions import CellExecutionError
 
     failed = []
-    for path in find_notebooks(Path(notebooks_dir).resolve(), names):
+    for path in find_notebooks(None if notebooks_dir is None else Path(notebooks_dir).resolve(), names):
         progress(f"{path.stem}: executing")
         try:
             refresh_notebook(path)
