@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 import kpitools as kt
-from kpitools import snapshot
+from kpitools import memory, snapshot
 from kpitools.runs.execute import THREAD_VARIABLES, kernel_environment
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -111,10 +111,15 @@ def test_snapshot_is_private(snap):
         snapshot.DATABASE: 0o600, snapshot.META: 0o600}
 
 
-def test_kernel_environment_shares_the_cores():
+def test_kernel_environment_shares_the_cores_and_the_memory(monkeypatch):
+    monkeypatch.delenv(memory.ENV, raising=False)
+    monkeypatch.setattr(memory, "_computed", {})
+    monkeypatch.setattr(memory, "available_memory", lambda: 3000 * memory.MB)
     cores = os.cpu_count() or 1
     env = kernel_environment(2, "/tmp/x", environ={})
-    assert env == {**{v: str(max(1, cores // 2)) for v in THREAD_VARIABLES}, snapshot.ENV: "/tmp/x"}
-    assert kernel_environment(cores * 4, environ={}) == {v: "1" for v in THREAD_VARIABLES}
+    # two kernels and the run share 40 % of the available memory
+    assert env == {**{v: str(max(1, cores // 2)) for v in THREAD_VARIABLES}, snapshot.ENV: "/tmp/x",
+                   memory.ENV: "400MiB"}
+    assert kernel_environment(cores * 4, environ={memory.ENV: "1GB"}) == {v: "1" for v in THREAD_VARIABLES}
     # what the user set is theirs
     assert "MKL_NUM_THREADS" not in kernel_environment(1, environ={"MKL_NUM_THREADS": "8"})

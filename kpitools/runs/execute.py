@@ -11,6 +11,13 @@ shared runtime folder, and a run killed without a chance to clean up leaves one 
 the next run removes (:func:`remove_dead_workspaces`). When a run is stopped (a signal, Ctrl-C),
 :class:`Kernels` kills every kernel of the run at once, so the worker threads end within seconds
 instead of waiting for notebooks nobody will read.
+
+A kernel that dies (killed, crashed) is reported with what can be known about why: how it ended
+(its exit code or signal) and the largest memory it was seen to use, sampled every
+:data:`SAMPLE_S` seconds. Memory is named as the likely cause only when the evidence says so: it
+ended by ``SIGKILL`` (what the kernel's out-of-memory killer sends) while its memory had taken
+nearly all there was. Between two samples memory can grow by more than any margin, so the peak
+is the peak *seen*.
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from .. import memory
 from ..errors import KpitoolsError
 from .params import NotebookSpec
 from .versions import FAILED, SUCCEEDED, process_alive, this_host
@@ -45,6 +53,13 @@ THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"
 WORKSPACE_PREFIX = "kpitools-snapshot-"
 OWNER = "owner.json"
 KERNELS = "kernels"
+#: Seconds between two samples of the kernels' memory.
+SAMPLE_S = 0.25
+#: A kernel's memory took "nearly all there was" when what was left is at most this share of what
+#: it could have had (its memory plus what was left), at the largest sample.
+NEAR = 0.2
+#: Exception names of a cell that ran out of memory (Python, Arrow, DuckDB).
+_MEMORY_ERRORS = ("MemoryError", "ArrowMemoryError", "OutOfMemoryException")
 
 
 @contextlib.contextmanager
@@ -98,12 +113,13 @@ def remove_dead_workspaces(tmpdir: str | os.PathLike[str] | None = None) -> list
 
 def kernel_environment(jobs: int, snapshot: str | os.PathLike[str] | None = None,
                        environ: Mapping[str, str] | None = None) -> dict[str, str]:
-    """Variables to set for the kernels of a run: the cores shared among ``jobs`` kernels (unless
-    already set in ``environ``, default ``os.environ``) and the dataset snapshot to reopen.
+    """Variables to set for the kernels of a run: the cores and the memory of the dataset store
+    (:func:`kpitools.memory.memory_limit`) shared among ``jobs`` kernels and the run itself (unless
+    already set in ``environ``, default ``os.environ``), and the dataset snapshot to reopen.
 
     Examples
     --------
-    >>> kernel_environment(2, environ={"OMP_NUM_THREADS": "4"}) == {
+    >>> kernel_environment(2, environ={"OMP_NUM_THREADS": "4", "KPITOOLS_MEMORY_LIMIT": "1GB"}) == {
     ...     "OPENBLAS_NUM_THREADS": str(max(1, (os.cpu_count() or 1) // 2)),
     ...     "MKL_NUM_THREADS": str(max(1, (os.cpu_count() or 1) // 2))}
     True
@@ -113,6 +129,8 @@ def kernel_environment(jobs: int, snapshot: str | os.PathLike[str] | None = None
     environ = os.environ if environ is None else environ
     threads = str(max(1, (os.cpu_count() or 1) // jobs))
     out = {name: threads for name in THREAD_VARIABLES if name not in environ}
+    if memory.ENV not in environ:  # each kernel would otherwise take a share meant for one process
+        out[memory.ENV] = memory.memory_limit(jobs + 1)
     if snapshot is not None:
         out[ENV] = str(snapshot)
     return out
@@ -155,8 +173,57 @@ def stop_on_signals(signals: Sequence[int] = (signal.SIGTERM, signal.SIGINT)) ->
             signal.signal(s, h)
 
 
+@dataclass
+class KernelMemory:
+    """What a run saw of one kernel: the largest memory it used (with its children), what was left
+    then, and how it ended.
+
+    Examples
+    --------
+    >>> GB = 10 ** 9
+    >>> KernelMemory(peak=int(7.5 * GB), room_at_peak=GB // 4, returncode=-9).explain().split(" (largest")[0]
+    'the kernel was killed (SIGKILL) while using 7.5 GB, with 250 MB left'
+    >>> "not for lack of memory" in KernelMemory(peak=GB // 10, room_at_peak=8 * GB, returncode=-9).explain()
+    True
+    """
+
+    peak: int = 0
+    room_at_peak: int | None = None
+    returncode: int | None = None
+
+    def see(self, rss: int, room: int) -> None:
+        if rss >= self.peak:
+            self.peak, self.room_at_peak = rss, room
+
+    @property
+    def near_limit(self) -> bool:
+        """At its largest, the kernel left at most :data:`NEAR` of the memory it could have had."""
+        return self.room_at_peak is not None and self.room_at_peak <= NEAR * (self.peak + self.room_at_peak)
+
+    def explain(self) -> str:
+        """Why the kernel died, as far as the evidence goes, and what to do when it is memory."""
+        code = self.returncode
+        seen = (f"using {memory.format_size(self.peak)}, with {memory.format_size(self.room_at_peak)} left"
+                if self.room_at_peak is not None else "before its memory could be sampled")
+        if code is not None and code < 0:
+            how = f"was killed ({signal.Signals(-code).name})" if -code in signal.valid_signals() \
+                else f"ended by signal {-code}"
+        else:
+            how = f"exited with code {code}" if code is not None else "stopped answering"
+        said = f"the kernel {how} while {seen} (largest sample)"
+        if code == -signal.SIGKILL and self.near_limit:
+            return (f"{said}: most likely out of memory (the system's out-of-memory killer sends SIGKILL). "
+                    f"Run fewer notebooks at once (--jobs 1), give the machine more memory, or report on "
+                    f"fewer channels (--param channels=...); {memory.ENV} bounds only DuckDB's part")
+        if code == -signal.SIGKILL:
+            return (f"{said}: something outside the notebook killed it; not for lack of memory as far as "
+                    f"the samples every {SAMPLE_S} s show")
+        return said
+
+
 class Kernels:
-    """The live kernel managers of one run, so a stopped run can kill its kernels at once.
+    """The live kernel managers of one run, so a stopped run can kill its kernels at once, and a
+    sampler of their memory (see :class:`KernelMemory`).
 
     Kernels start in their own process group (jupyter_client's choice), so a signal to the run
     does not reach them: without this they would run on after the run ended.
@@ -164,23 +231,38 @@ class Kernels:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._managers: set[Any] = set()
+        self._managers: dict[Any, KernelMemory] = {}  # live managers and what is seen of their kernel
         self.stopped = threading.Event()
+        self._closed = threading.Event()
+        self._sampler = threading.Thread(target=self._sample_until_closed, name="kpitools-kernel-memory",
+                                         daemon=True)
+        self._sampler.start()
 
-    def add(self, km: Any) -> None:
+    def add(self, km: Any, seen: KernelMemory | None = None) -> None:
+        """Register a kernel manager (its memory recorded into ``seen``, when given)."""
         with self._lock:
             if self.stopped.is_set():
                 raise RuntimeError("the run is stopping: no new kernels")
-            self._managers.add(km)
+            self._managers[km] = seen if seen is not None else KernelMemory()
 
     def discard(self, km: Any) -> None:
+        """Forget a kernel manager whose kernel is shut down, noting how its kernel ended."""
         with self._lock:
-            self._managers.discard(km)
+            seen = self._managers.pop(km, None)
+        process = self._process(km)
+        if seen is not None and process is not None and process.poll() is not None:
+            seen.returncode = process.returncode
 
     @staticmethod
-    def kill(km: Any) -> None:
+    def _process(km: Any) -> Any:
+        # the provisioner lets go of the process once it is shut down; the manager keeps it for us
+        return getattr(km, "kt_process", None) or (getattr(km.provisioner, "process", None) if km.provisioner
+                                                   else None)
+
+    @classmethod
+    def kill(cls, km: Any) -> None:
         """SIGKILL the kernel's process group (the kernel and anything it started)."""
-        process = getattr(km.provisioner, "process", None) if km.provisioner else None
+        process = cls._process(km)
         if process is None:
             return
         with contextlib.suppress(OSError):
@@ -194,12 +276,46 @@ class Kernels:
         for km in managers:
             self.kill(km)
 
+    def close(self) -> None:
+        """End the memory sampler (the run is over)."""
+        self._closed.set()
+        self._sampler.join()
+
+    def sample(self) -> None:
+        """Record each live kernel's memory (its resident set and its children's) and how it ended."""
+        import psutil
+
+        with self._lock:
+            watched = list(self._managers.items())
+        if not watched:
+            return
+        room = memory.system_room()
+        for km, seen in watched:
+            process = self._process(km)
+            if process is None:
+                continue
+            if process.poll() is not None:  # dead: how it ended is the evidence
+                seen.returncode = process.returncode
+                continue
+            try:
+                proc = psutil.Process(process.pid)
+                rss = proc.memory_info().rss + sum(c.memory_info().rss for c in proc.children(recursive=True))
+            except psutil.Error:  # ended between the two calls: the next sample reads its exit code
+                continue
+            seen.see(rss, room)
+
+    def _sample_until_closed(self) -> None:
+        while not self._closed.wait(SAMPLE_S):
+            self.sample()
+
 
 def kernel_manager(env: Mapping[str, str], kernels: Kernels | None = None,
-                   connection_dir: str | os.PathLike[str] | None = None) -> type:
+                   connection_dir: str | os.PathLike[str] | None = None,
+                   seen: KernelMemory | None = None) -> type:
     """An nbclient kernel manager class whose kernels start with ``env`` added to this process's
     environment (per kernel: ``os.environ`` is left alone, so concurrent runs do not mix), are
-    registered in ``kernels`` and write their connection file into ``connection_dir``."""
+    registered in ``kernels`` (their memory and end recorded into ``seen``) and write their
+    connection file into ``connection_dir``."""
     from jupyter_client.manager import AsyncKernelManager
 
     extra = dict(env)
@@ -210,8 +326,9 @@ def kernel_manager(env: Mapping[str, str], kernels: Kernels | None = None,
             if connection_dir is not None:
                 self.connection_file = str(Path(connection_dir) / f"kernel-{uuid.uuid4().hex}.json")
             if kernels is not None:
-                kernels.add(self)
+                kernels.add(self, seen)
             await super().start_kernel(**kw)
+            self.kt_process = self.provisioner.process if self.provisioner else None
             if kernels is not None and kernels.stopped.is_set():  # stopped while it was starting
                 kernels.kill(self)
 
@@ -300,14 +417,17 @@ def _source_index(executed_index: int, spec: NotebookSpec) -> int | None:
 
 def run_notebook(spec: NotebookSpec, out_dir: Path, parameters: Mapping[str, Any], *,
                  cwd: Path, export: Callable[[Path, Path, bool], Path],
-                 env: Mapping[str, str] | None = None, manager: type | None = None) -> NotebookResult:
+                 env: Mapping[str, str] | None = None, manager: type | None = None,
+                 seen: KernelMemory | None = None) -> NotebookResult:
     """Execute one notebook into ``out_dir`` and export its HTML; never raises for notebook errors.
 
     A failing cell keeps the partial output (papermill saves after every cell and on error);
     the HTML is exported from it too, so the failure can be read in the report. ``manager`` is
-    the kernel manager class (default: :func:`kernel_manager` of ``env``).
+    the kernel manager class (default: :func:`kernel_manager` of ``env``); ``seen``, what it
+    records of the kernel, explains a dead kernel (:meth:`KernelMemory.explain`).
     """
     import papermill
+    from nbclient.exceptions import DeadKernelError
     from papermill.exceptions import PapermillExecutionError
 
     out = out_dir / f"{spec.name}.ipynb"
@@ -325,9 +445,14 @@ def run_notebook(spec: NotebookSpec, out_dir: Path, parameters: Mapping[str, Any
         result.failed_cell_index = _source_index(exc.cell_index, spec)
         result.execution_count = exc.exec_count
         result.error_name, result.error_value = exc.ename, exc.evalue
+        if exc.ename in _MEMORY_ERRORS:  # kpitools' own errors name the knob; these do not
+            result.error_value = (f"{exc.evalue}: out of memory; run fewer notebooks at once (--jobs 1), "
+                                  f"free memory, or set {memory.ENV}")
     except Exception as exc:  # dead kernel, timeout, unreadable notebook: still a failed notebook, not a crash
         result.status = FAILED
         result.error_name, result.error_value = type(exc).__name__, str(exc)
+        if isinstance(exc, DeadKernelError) and seen is not None:  # "Kernel died" says nothing of why
+            result.error_value = seen.explain()
     if out.exists():
         try:
             result.html = export(out, out_dir / f"{spec.name}.html", result.status == FAILED)
@@ -352,11 +477,12 @@ def run_notebooks(specs: Sequence[NotebookSpec], out_dir: Path, parameters: Mapp
     caller gets control back within seconds.
     """
     kernels = Kernels()
-    manager = kernel_manager(env or {}, kernels, connection_dir)
 
     def one(spec: NotebookSpec) -> NotebookResult:
         progress(f"{spec.name}: started")
-        res = run_notebook(spec, out_dir, parameters[spec.name], cwd=cwd, env=env, manager=manager,
+        seen = KernelMemory()
+        manager = kernel_manager(env or {}, kernels, connection_dir, seen)
+        res = run_notebook(spec, out_dir, parameters[spec.name], cwd=cwd, env=env, manager=manager, seen=seen,
                            export=lambda nb, out, failed: None if kernels.stopped.is_set() else export(nb, out, failed))
         if not kernels.stopped.is_set():  # a stopped run reports itself in one line
             progress(f"{spec.name}: {res.status} in {res.duration_s:.1f} s"
@@ -375,6 +501,7 @@ def run_notebooks(specs: Sequence[NotebookSpec], out_dir: Path, parameters: Mapp
         raise
     finally:
         pool.shutdown(wait=True)
+        kernels.close()
 
 
 @contextlib.contextmanager
