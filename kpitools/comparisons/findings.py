@@ -47,7 +47,7 @@ from ..engine.context import Context
 from ..engine.tidy import ALL
 from ..stats import t_ci, wilson_ci
 from ..targets import target_for
-from .across import compare, family_name, finish_pairs, pair_rows
+from .across import MAX_GROUPS, compare, family_name, finish_pairs, largest, pair_rows
 from .change import change_rows, finish_changes, shift
 from .contrast import _no_mdd, _result, check_options, judge
 from .observations import MIN_N, Observations, gather, samples, single_period
@@ -476,7 +476,9 @@ def findings(ds: Dataset, period: str, alpha: float = 0.05) -> pd.DataFrame:
         scales[kpi] = obs.scale
         groups = [*(g for g in obs.groups if g not in obs.structural_zeros), ALL]
         before[kpi] = compare(obs, previous, "channel", "holm", alpha)
-        parts.append(pair_rows(obs, label_, alpha).assign(source="pair"))
+        eligible = groups[:-1]  # pairs of the largest channels only: thousands would make millions
+        parts.append(pair_rows(obs, label_, alpha, largest(samples(obs, label_), eligible, MAX_GROUPS))
+                     .assign(source="pair"))
         # a change against a month the KPI's tables do not cover gets no verdict, so no statement
         parts.append(change_rows(obs, label_, groups, alpha, coverage.uncovered(ds, kpi, months))
                      .assign(source="change"))
