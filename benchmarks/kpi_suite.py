@@ -10,7 +10,9 @@ The canonical dataset (``kpitools.write_sample``, seed 7, about two activity eve
 is generated once per size under ``benchmarks/.data/<tickets>/`` (git-ignored), together with
 the SQL baseline's DuckDB copy of the validated tables. Each contender runs in its own
 subprocess, interleaved, ``--runs`` times; the table shows medians and each process's peak
-RSS. See ``benchmarks/README.md`` for what each contender does.
+RSS. End to end (issue 11), ``kt.load`` + ``kt.kpis`` of one month is timed against the SQL
+baseline reading and validating the same files itself (``sql_load.py``) before its KPIs. See
+``benchmarks/README.md`` for what each contender does.
 """
 
 from __future__ import annotations
@@ -35,7 +37,8 @@ USAGE = 0.53  # regular product use scaled so the activity table holds about 2 e
 MONTH = "2026-10"
 TREND = "2025-10:2026-10"
 TREND_MONTHS = [f"2025-{m}" for m in ("10", "11", "12")] + [f"2026-{m:02d}" for m in range(1, 11)]
-TARGETS = {"vs_sql": 1.25, "vs_pandas": 5.0, "peak_gib": 2.0, "scaling": 11.0, "import_s": 0.3}
+TARGETS = {"vs_sql": 1.25, "vs_pandas": 5.0, "peak_gib": 2.0, "scaling": 11.0, "import_s": 0.3,
+           "load_s": 20.0, "e2e_vs_sql": 0.35}
 
 
 def _peak_mib() -> float:
@@ -79,11 +82,13 @@ def _suite(month: Callable[[], Any], trend: Callable[[], Any], out: dict) -> dic
 
 
 def _loaded(folder: Path) -> tuple[Any, dict]:
+    """``kt.load`` timed from the import of kpitools on (a fresh process's whole way to a dataset)."""
+    load_avg = os.getloadavg()[0]
     t0 = time.perf_counter()
     import kpitools as kt
 
     ds = kt.load(folder)
-    return ds, {"load_s": time.perf_counter() - t0, "load_peak_mib": _peak_mib()}
+    return ds, {"load_s": time.perf_counter() - t0, "load_peak_mib": _peak_mib(), "load_avg": load_avg}
 
 
 def work_kpitools(folder: Path) -> dict:
@@ -105,6 +110,27 @@ def work_kpitools_few(folder: Path) -> dict:
     return _suite(lambda: few(MONTH), lambda: few(TREND), out)
 
 
+def work_sql_e2e(folder: Path) -> dict:
+    """The SQL baseline end to end: its own load of the files (``sql_load.py``) into a fresh
+    DuckDB file, then one month's KPI table."""
+    import tempfile
+
+    load_avg = os.getloadavg()[0]
+    t0 = time.perf_counter()
+    from benchmarks.sql_baseline import Baseline
+    from benchmarks.sql_load import load
+
+    with tempfile.TemporaryDirectory(prefix="kpitools-sql-") as tmp:
+        db = Path(tmp) / "loaded.duckdb"
+        load(folder, db)
+        out = {"load_s": time.perf_counter() - t0, "load_avg": load_avg}
+        t = time.perf_counter()
+        rows = len(Baseline(folder, db).kpis(MONTH))
+        out.update(month_s=time.perf_counter() - t, rows=rows, peak_mib=_peak_mib())
+    out["e2e_s"] = out["load_s"] + out["month_s"]
+    return out
+
+
 def work_sql(folder: Path) -> dict:
     from benchmarks.sql_baseline import Baseline
 
@@ -122,7 +148,7 @@ def work_pandas(folder: Path) -> dict:
                   {"setup_s": time.perf_counter() - t})
 
 
-WORKERS = {"kpitools": work_kpitools, "sql": work_sql, "pandas": work_pandas,
+WORKERS = {"kpitools": work_kpitools, "sql": work_sql, "sql_e2e": work_sql_e2e, "pandas": work_pandas,
            "kpitools_few": work_kpitools_few}
 _IMPORT = ("import time; t = time.perf_counter(); import {module}; "
            "print(time.perf_counter() - t)")
@@ -157,8 +183,39 @@ def summarise(results: dict[str, list[dict]], tickets: int) -> dict:
             s["first_use_s"] = _median(runs, "first_use_s")
             continue
         s[name] = {k: _median(runs, k) for k in runs[0] if k != "rows"}
-        s[name]["suite_s"] = statistics.median(r["month_s"] + r["trend_s"] for r in runs)
+        s[name]["runs"] = runs
+        if "trend_s" in runs[0]:
+            s[name]["suite_s"] = statistics.median(r["month_s"] + r["trend_s"] for r in runs)
+        if "load_s" in runs[0]:
+            s[name]["e2e_s"] = statistics.median(r["load_s"] + r["month_s"] for r in runs)
     return s
+
+
+def end_to_end(s: dict) -> list[str]:
+    """The end-to-end table: each run's load and load + month with the load average at its start,
+    then the medians and the targets."""
+    k, q = s["kpitools"], s["sql_e2e"]
+    lines = ["", "end to end: load the files, then one month's KPIs (each run, then the median)",
+             f"{'contender':<14}{'run':>5}{'load avg':>10}{'load s':>9}{'month s':>9}{'load+month s':>14}"]
+    for name, r in (("kpitools", k), ("sql_e2e", q)):
+        for i, run in enumerate(r["runs"], 1):
+            lines.append(f"{name:<14}{i:>5}{run['load_avg']:>10.2f}{run['load_s']:>9.2f}{run['month_s']:>9.2f}"
+                         f"{run['load_s'] + run['month_s']:>14.2f}")
+        lines.append(f"{name:<14}{'med':>5}{r['load_avg']:>10.2f}{r['load_s']:>9.2f}{r['month_s']:>9.2f}"
+                     f"{r['e2e_s']:>14.2f}")
+    ratio = k["e2e_s"] / q["e2e_s"]
+    gib = k["peak_mib"] / 1024
+    checks = [(f"kt.load: {k['load_s']:.2f} s", k["load_s"] <= TARGETS["load_s"], f"<= {TARGETS['load_s']} s"),
+              (f"load + month vs SQL end to end: {ratio:.2f}x", ratio <= TARGETS["e2e_vs_sql"],
+               f"<= {TARGETS['e2e_vs_sql']}x"),
+              (f"kpitools peak (load + kpis): {gib:.2f} GiB", gib <= TARGETS["peak_gib"],
+               f"<= {TARGETS['peak_gib']} GiB")]
+    width = max(len(c[0]) for c in checks)
+    lines += [""] + [f"{text:<{width}}  target {target:<10} {'met' if ok else 'MISSED'}"
+                     for text, ok, target in checks]
+    lines.append(f"SQL baseline: its load {q['load_s']:.2f} s, month {q['month_s']:.2f} s, peak {q['peak_mib']:.0f} "
+                 f"MiB; kpitools load / SQL load = {k['load_s'] / q['load_s']:.2f}x")
+    return lines
 
 
 def report(s: dict, previous: dict | None) -> str:
@@ -194,6 +251,8 @@ def report(s: dict, previous: dict | None) -> str:
                    f"<= {TARGETS['import_s']} s"))
     width = max(len(c[0]) for c in checks)
     lines += [f"{text:<{width}}  target {target:<10} {'met' if ok else 'MISSED'}" for text, ok, target in checks]
+    if "sql_e2e" in s:
+        lines += end_to_end(s)
     if "kpitools_few" in s:
         ratio = s["pandas"]["suite_s"] / s["kpitools_few"]["suite_s"]
         lines += ["", f"like for like (kt.speed + kt.satisfaction, a superset of the pandas contender's KPIs): "
@@ -215,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     tickets = 1_000_000 if args.quick else args.tickets
     folder = dataset(tickets)
-    names = ["kpitools", "sql"] + ([] if args.skip_pandas else ["pandas", "kpitools_few"])
+    names = ["kpitools", "sql", "sql_e2e"] + ([] if args.skip_pandas else ["pandas", "kpitools_few"])
     results: dict[str, list[dict]] = {n: [] for n in [*names, "import"]}
     load_avg = os.getloadavg()
     for run in range(args.runs):

@@ -1,4 +1,4 @@
-"""The KPI catalog (SPEC §4): every KPI id with its family, title, unit, direction and definition.
+"""The KPI catalog (SPEC §4, §8): every KPI id with its family, title, unit, direction and definition.
 
 The single source for labels in notebooks and reports; the engine takes its id lists, the rows it
 writes per id (``scope``) and what each id needs (``needs``) from here.
@@ -165,6 +165,54 @@ KPIS: tuple[Kpi, ...] = (
     Kpi("presence_pct", "operational", "Live-chat presence", "%", "higher", "sessions",
         "Share of sessions in the period with live chat shown as online. Wilson CI.", "channels",
         scope="all", needs=("sessions.chat_available",)),
+    Kpi("nrt_median_h", "operational", "Next reply time, median", "h", "lower", "tickets,messages",
+        "Kaplan–Meier median of calendar hours from a customer message that opens a wait (after the first "
+        "reply; any message of an outbound conversation) to the next agent message, over waits started in "
+        "the period; a wait still open is censored at the ticket's next resolution, else at as_of.",
+        "conversations"),
+    Kpi("nrt_bh_median_h", "operational", "Next reply time, median (business hours)", "h", "lower",
+        "tickets,messages", "As nrt_median_h, counting only open business hours.", "conversations",
+        needs=_BH),
+    Kpi("nrt_mean_h", "operational", "Next reply time, mean (replied waits only)", "h", "lower",
+        "tickets,messages", "Mean calendar hours of the next-reply waits started in the period and closed by "
+        "an agent message by as_of (the conventional figure: open waits are left out).", "conversations"),
+    Kpi("replies_mean", "operational", "Agent replies per resolved ticket", "replies", "lower",
+        "tickets,messages", "Mean number of agent messages (by as_of, reopens included) over non-abandoned "
+        "tickets created in the period, resolved by as_of, with at least one message. t CI.", "conversations",
+        needs=_TTR),
+    Kpi("one_touch_pct", "operational", "One-touch resolution", "%", "higher", "tickets,messages",
+        "Among tickets created in the period, resolved by as_of and with at least one agent message, the "
+        "share with exactly one. Wilson CI.", "conversations", needs=_TTR),
+    Kpi("bot_resolved_pct", "operational", "Bot containment", "%", "higher", "tickets,messages",
+        "Among tickets created in the period with a bot message and resolved by as_of, the share with no "
+        "agent message by as_of. Wilson CI.", "conversations", needs=_TTR),
+    Kpi("handoff_pct", "operational", "Bot handoff", "%", "lower", "tickets,messages",
+        "Among tickets created in the period with a bot message, the share with an agent message after the "
+        "first bot message. Wilson CI.", "conversations"),
+    Kpi("requester_wait_median_h", "operational", "Requester wait, median", "h", "lower",
+        "tickets,status_changes", "Median calendar hours in new, open and on_hold before the first "
+        "solved/closed, over tickets created in the period whose status history reaches solved/closed by "
+        "as_of (conventional median; no CI).", "conversations"),
+    Kpi("agent_wait_median_h", "operational", "Agent wait (pending), median", "h", "lower",
+        "tickets,status_changes", "As requester_wait_median_h for the time in pending (waiting on the "
+        "customer).", "conversations"),
+    Kpi("on_hold_median_h", "operational", "On-hold time, median", "h", "lower", "tickets,status_changes",
+        "As requester_wait_median_h for the time in on_hold (waiting on a third party).", "conversations"),
+    Kpi("backlog_aged_7d_pct", "operational", "Backlog older than 7 days", "%", "lower", "tickets",
+        "Among the backlog_end tickets, the share created more than 168 hours before min(period end, "
+        "as_of). Wilson CI.", "conversations", needs=_TTR),
+    Kpi("sla_first_reply_pct", "operational", "First-reply SLA policy met", "%", "higher", "tickets",
+        "Share of non-abandoned inbound tickets created in the period meeting their [[sla]] first_reply "
+        "policy (most specific match; clock less paused statuses): replied within target = met; replied "
+        "later, or still unreplied past it at as_of = breached; unreplied and not past it = left out. "
+        "Wilson CI.", "conversations", needs=_FRT + ("sla:first_reply",)),
+    Kpi("sla_next_reply_pct", "operational", "Next-reply SLA policy met", "%", "higher", "tickets,messages",
+        "As sla_first_reply_pct for each next-reply wait started in the period, under its ticket's "
+        "next_reply policy; a wait ended by a resolution without a reply is breached if past its target "
+        "then, else left out.", "conversations", needs=("sla:next_reply",)),
+    Kpi("sla_resolution_pct", "operational", "Resolution SLA policy met", "%", "higher", "tickets",
+        "As sla_first_reply_pct for the time from creation to resolution under the resolution policy.",
+        "conversations", needs=_TTR + ("sla:resolution",)),
 )
 
 _BY_ID = {k.id: k for k in KPIS}

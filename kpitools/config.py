@@ -14,14 +14,41 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import pandas as pd
 
 from .errors import ConfigError
-from .schema import DEFAULT_SCALES, GROUPS, TABLES
+from .schema import DEFAULT_SCALES, GROUPS, STATUSES, TABLES
 from .timeparse import ISO_PATTERN, localize
 
 CONFIG_NAME = "dataset.toml"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _INTERVAL = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 _TOP_KEYS = {"timezone", "as_of", "activation_event", "scales", "channel_groups",
-             "business_hours", "tables", "currency"}
+             "business_hours", "tables", "currency", "statuses", "sla"}
+SLA_METRICS = ("first_reply", "next_reply", "resolution")
+_SLA_KEYS = ("metric", "target_h", "channel", "priority", "business_hours", "pause_on")
+
+
+@dataclass(frozen=True)
+class SlaPolicy:
+    """One ``[[sla]]`` entry (SPEC B6): a target for one metric, optionally for one channel
+    and/or priority, on the calendar or business-hours clock, less the time in ``pause_on``."""
+
+    metric: str  # one of SLA_METRICS
+    target_h: float
+    channel: str | None = None
+    priority: str | None = None
+    business_hours: bool = False
+    pause_on: tuple[str, ...] = ()
+
+    @property
+    def specificity(self) -> int:
+        """0 for channel and priority, 1 channel, 2 priority, 3 neither: lower wins (SPEC B6)."""
+        return 2 * (self.channel is None) + (self.priority is None)
+
+    def label(self) -> str:
+        """A short name: ``first_reply 4 h email/high (business hours, pauses pending)``."""
+        scope = "/".join(x for x in (self.channel, self.priority) if x) or "every ticket"
+        extra = (["business hours"] if self.business_hours else []) + \
+            ([f"pauses {', '.join(self.pause_on)}"] if self.pause_on else [])
+        return f"{self.metric} {self.target_h:g} h {scope}" + (f" ({'; '.join(extra)})" if extra else "")
 
 
 @dataclass(frozen=True)
@@ -125,6 +152,10 @@ class DatasetConfig:
     business_hours: BusinessHours | None = None
     tables: dict[str, TableSource] = field(default_factory=dict)
     currency: str | None = None  # the unit of costs.cost ("EUR", "$"), written in every cost label
+    #: ``[statuses]``: source status name (trimmed, lower-case) -> canonical status (SPEC B5)
+    statuses: dict[str, str] = field(default_factory=dict)
+    #: ``[[sla]]`` policies in file order (SPEC B6)
+    sla: tuple[SlaPolicy, ...] = ()
 
     @property
     def tz(self) -> ZoneInfo:
@@ -230,6 +261,57 @@ def _parse_scales(path: Path, raw: Any) -> dict[str, tuple[int, int]]:
             raise _fail(path, f"[scales] {name}: expected [min, max] integers with min < max, got {value!r}")
         scales[name] = (value[0], value[1])
     return scales
+
+
+def _parse_statuses(path: Path, raw: Any) -> dict[str, str]:
+    """``[statuses]``: source name = canonical status. Names are trimmed and matched in any case
+    (SPEC B7.5), so two names that differ only so must agree."""
+    out: dict[str, str] = {}
+    for source, canon in _typed(path, "[statuses]", raw or {}, dict,
+                                'a table of source status = canonical status, e.g. "on-hold" = "on_hold"').items():
+        if canon not in STATUSES:
+            raise _fail(path, f"[statuses] {source!r}: expected one of {', '.join(STATUSES)}, got {canon!r}")
+        name = source.strip().lower()
+        if not name:
+            raise _fail(path, "[statuses]: a source status name is empty")
+        if out.get(name, canon) != canon:
+            raise _fail(path, f"[statuses] {source!r}: maps to {canon!r} and, written in another case, "
+                              f"to {out[name]!r}; names are matched in any case")
+        out[name] = canon
+    return out
+
+
+def _parse_sla(path: Path, raw: Any) -> tuple[SlaPolicy, ...]:
+    """``[[sla]]``: each entry checked by type; the first problem names the entry and key."""
+    out = []
+    for i, entry in enumerate(_typed(path, "[[sla]]", raw if raw is not None else [], list,
+                                     "an array of tables [[sla]] with metric and target_h")):
+        at = f"[[sla]] #{i + 1}"
+        entry = _typed(path, at, entry, dict, "a table with metric and target_h")
+        unknown = sorted(set(entry) - set(_SLA_KEYS))
+        if unknown:
+            raise _fail(path, f"{at}: unknown key(s) {unknown}; expected {', '.join(_SLA_KEYS)}")
+        metric = entry.get("metric")
+        if metric not in SLA_METRICS:
+            raise _fail(path, f"{at} metric: expected one of {', '.join(SLA_METRICS)}, got {metric!r}")
+        target = entry.get("target_h")
+        if not isinstance(target, (int, float)) or isinstance(target, bool) or not 0 < target < float("inf"):
+            raise _fail(path, f"{at} target_h: expected a number of hours > 0, got {target!r}")
+        scope = {}
+        for key in ("channel", "priority"):
+            value = entry.get(key)
+            if value is not None and not (isinstance(value, str) and value.strip()):
+                raise _fail(path, f"{at} {key}: expected a non-empty name, got {value!r}")
+            scope[key] = value.strip() if value is not None else None
+        bh = entry.get("business_hours", False)
+        _typed(path, f"{at} business_hours", bh, bool, "true or false")
+        pause = _names(path, f"{at} pause_on", entry.get("pause_on", []), '["pending", "on_hold"]')
+        wrong = [p for p in pause if p not in STATUSES]
+        if wrong:
+            raise _fail(path, f"{at} pause_on: {wrong[0]!r} is not one of {', '.join(STATUSES)}")
+        out.append(SlaPolicy(metric, float(target), scope["channel"], scope["priority"], bh,
+                             tuple(dict.fromkeys(pause))))
+    return tuple(out)
 
 
 def parse_as_of(value: Any, tz: str) -> pd.Timestamp:
@@ -574,4 +656,6 @@ def read_config(folder: str | Path) -> DatasetConfig:
         tables=_parse_tables(folder, path, _typed(path, "[tables]", raw.get("tables", {}), dict,
                                                   "a table of [tables.<name>] sections")),
         currency=currency.strip() if currency is not None else None,
+        statuses=_parse_statuses(path, raw.get("statuses")),
+        sla=_parse_sla(path, raw.get("sla")),
     )

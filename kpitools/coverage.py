@@ -3,7 +3,8 @@
 A table *covers* a month when it has at least one kept row dated in that month or an earlier
 one, and the month starts before ``as_of``. A row's date is its table's first date column in
 schema order (``tickets.created_at``, ``surveys.responded_at``, ``customers.signup_at``,
-``activity.ts``, ``sessions.started_at``, the month of ``costs.period``); months are local
+``activity.ts``, ``sessions.started_at``, ``messages.sent_at``, ``status_changes.changed_at``,
+the month of ``costs.period``); months are local
 calendar months in the dataset timezone. ``targets`` holds no dates: a target applies to
 whatever month it is read against, so a targets table covers every month before ``as_of``
 (it never makes a month "no data"). A KPI covers a month when every table the catalogue says it

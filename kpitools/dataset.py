@@ -25,11 +25,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .config import DatasetConfig
+from .memory import memory_limit, out_of_memory
 from .validate import TEXT
 
 ROW = "__kt_row"  # the input row number of each stored row (its spreadsheet row for loaded files)
 KEY = "__kt_key"  # an integer per customer id, on tables with a customer_id (see Store.customer_keys)
-MEMORY_LIMIT = "768MB"  # DuckDB's buffer pool; beyond it the store spills to its folder
 
 
 _PREFIX = "kpitools-store-"
@@ -93,8 +93,11 @@ class Store:
             _remove_orphans()
             self.folder = Path(tempfile.mkdtemp(prefix=_PREFIX))
             (self.folder / "owner.pid").write_text(str(os.getpid()))
-        # rows are read back in input order by their number, so DuckDB may write and scan in parallel
-        config = {"memory_limit": MEMORY_LIMIT, "preserve_insertion_order": False}
+        # the buffer pool fits the memory this process may use (beyond it the store spills to its
+        # folder); rows are read back in input order by their number, so DuckDB may write and scan
+        # in parallel
+        self.memory_limit = memory_limit()
+        config = {"memory_limit": self.memory_limit, "preserve_insertion_order": False}
         if self.folder is not None:
             config["temp_directory"] = str(self.folder / "spill")
         if read_only is not None:
@@ -125,6 +128,10 @@ class Store:
         """Close the database and remove its folder."""
         self._finalizer()
 
+    def _memory(self, what: str) -> Any:
+        """Out of memory while doing ``what`` becomes an error naming it and the limit to change."""
+        return out_of_memory(what, self.memory_limit)
+
     def _forget(self, name: str) -> None:
         for facts in (self._filled, self._bounds, self._distinct):
             for key in [k for k in facts if k[0] == name]:
@@ -149,17 +156,31 @@ class Store:
             else:
                 columns[col] = pa.array(s, from_pandas=True)
         columns[ROW] = pa.array(np.asarray(rows, dtype=np.int64))
+        self.con.register("kpitools_chunk", pa.table(columns))
+        try:
+            self._insert(name, "kpitools_chunk")
+        finally:
+            self.con.unregister("kpitools_chunk")
+
+    def append_query(self, name: str, query: str, dtypes: Mapping[str, Any]) -> None:
+        """Append the rows of a query on this connection that gives them in the stored form
+        (timestamps as int64 ns, then ``__kt_row``), so they never leave DuckDB; ``dtypes`` are the
+        pandas dtypes of the columns (the first call fixes them)."""
+        self._forget(name)
+        self.dtypes.setdefault(name, dict(dtypes))
+        self._insert(name, f"({query})")
+
+    def _insert(self, name: str, source: str) -> None:
+        """Create or extend the stored table from ``source`` (SQL: a table name or a subquery),
+        adding the customer key."""
         key = ""
-        if "customer_id" in dtypes:
+        if "customer_id" in self.dtypes[name]:
             self._keys_checked = False
             text = self.text(name, "customer_id")
             key = f", CASE WHEN {text} IS NOT NULL THEN {_key_sql(text)} END AS {KEY}"
-        self.con.register("kpitools_chunk", pa.table(columns))
-        try:
-            verb = "INSERT INTO {} SELECT" if self.exists(name) else "CREATE TABLE {} AS SELECT"
-            self.con.execute(f"{verb.format(_quote(name))} *{key} FROM kpitools_chunk")
-        finally:
-            self.con.unregister("kpitools_chunk")
+        verb = "INSERT INTO {} SELECT" if self.exists(name) else "CREATE TABLE {} AS SELECT"
+        with self._memory(f"storing table {name}"):
+            self.con.execute(f"{verb.format(_quote(name))} *{key} FROM {source}")
 
     def delete_rows(self, name: str, rows: Any) -> None:
         """Drop the rows with these row numbers."""
@@ -169,6 +190,20 @@ class Store:
             self.con.execute(f"DELETE FROM {_quote(name)} WHERE {ROW} IN (SELECT r FROM kpitools_gone)")
         finally:
             self.con.unregister("kpitools_gone")
+
+    def update(self, name: str, query: str, columns: list[str]) -> None:
+        """Set ``columns`` of the rows of table ``name`` that ``query`` names: an SQL query giving
+        the row number (``__kt_row``) and those columns in stored form; other rows keep their values.
+        A changed ``customer_id`` changes its hidden customer key too."""
+        self._forget(name)
+        table = _quote(name)
+        sets = [f"{_quote(c)} = u.{_quote(c)}" for c in columns]
+        if "customer_id" in columns and KEY in self.hidden(name):
+            self._keys_checked = False
+            text = self.text(name, "customer_id", "u.")
+            sets.append(f"{KEY} = CASE WHEN {text} IS NOT NULL THEN {_key_sql(text)} END")
+        with self._memory(f"updating table {name}"):
+            self.con.execute(f"UPDATE {table} SET {', '.join(sets)} FROM ({query}) AS u WHERE {table}.{ROW} = u.{ROW}")
 
     def customer_keys(self) -> None:
         """Make sure the hidden customer keys are one integer per customer id over all tables.
@@ -183,11 +218,12 @@ class Store:
         if tables:
             pairs = " UNION ALL ".join(f"SELECT {self.text(t, 'customer_id')} AS id, {KEY} AS k FROM {_quote(t)}"
                                        for t in tables)
-            n, ids, keys = self.con.execute(
-                f"SELECT count(*), count(DISTINCT id), count(DISTINCT k) FROM "
-                f"(SELECT DISTINCT id, k FROM ({pairs}) WHERE id IS NOT NULL)").fetchone()
-            if not n == ids == keys:
-                self._renumber(tables)
+            with self._memory(f"numbering the customer ids of {', '.join(tables)}"):
+                n, ids, keys = self.con.execute(
+                    f"SELECT count(*), count(DISTINCT id), count(DISTINCT k) FROM "
+                    f"(SELECT DISTINCT id, k FROM ({pairs}) WHERE id IS NOT NULL)").fetchone()
+                if not n == ids == keys:
+                    self._renumber(tables)
         self._keys_checked = True
 
     def _renumber(self, tables: list[str]) -> None:
@@ -233,7 +269,8 @@ class Store:
         stamps = [c for c in cols if self.is_timestamp(name, c)]
         exprs = [f"count({_quote(c)}) > 0" for c in cols]
         exprs += [f"{fn}({_quote(c)})" for c in stamps for fn in ("min", "max")]
-        row = self.con.execute(f"SELECT {', '.join(exprs)} FROM {_quote(name)}").fetchone()
+        with self._memory(f"profiling table {name}"):
+            row = self.con.execute(f"SELECT {', '.join(exprs)} FROM {_quote(name)}").fetchone()
         self._filled.update({(name, c): bool(f) for c, f in zip(cols, row)})
         bounds = row[len(cols):]
         self._bounds.update({(name, c): (bounds[2 * i], bounds[2 * i + 1]) for i, c in enumerate(stamps)})
@@ -256,7 +293,9 @@ class Store:
         """The distinct non-empty values of a column as text (text columns as they are)."""
         if (name, column) not in self._distinct:
             ref = self.text(name, column)
-            rows = self.con.execute(f"SELECT DISTINCT {ref} FROM {_quote(name)} WHERE {ref} IS NOT NULL").fetchall()
+            with self._memory(f"reading the {column} values of table {name}"):
+                rows = self.con.execute(
+                    f"SELECT DISTINCT {ref} FROM {_quote(name)} WHERE {ref} IS NOT NULL").fetchall()
             self._distinct[(name, column)] = [r[0] for r in rows]
         return self._distinct[(name, column)]
 
@@ -270,7 +309,8 @@ class Store:
         """The stored form of a table (timestamps as int64 ns, plus the hidden columns) as Arrow,
         in input order."""
         cols = ", ".join(_quote(c) for c in (columns or [*self.columns(name), *self.hidden(name)]))
-        return self.con.execute(f"SELECT {cols} FROM {_quote(name)} ORDER BY {ROW}").to_arrow_table()
+        with self._memory(f"reading table {name}"):
+            return self.con.execute(f"SELECT {cols} FROM {_quote(name)} ORDER BY {ROW}").to_arrow_table()
 
     def frame(self, name: str) -> pd.DataFrame:
         """The table as pandas with the dtypes it was stored from, in input order."""
@@ -404,6 +444,10 @@ class Dataset:
         """The tables in DuckDB, where the KPI engine reads them (built from the frames on first use)."""
         if self._store is None:
             self._store = Store.from_frames({name: self.tables[name] for name in self.tables})
+            if "messages" in self.tables:  # the engine reads each message's conversation (SPEC B1)
+                from .conversations import assign_conversations
+
+                assign_conversations(self._store)
         return self._store
 
     def columns(self, table: str) -> list[str] | None:
@@ -479,9 +523,39 @@ class Dataset:
 
         return sanity_flags(self)
 
+    def _summary(self) -> tuple[list[tuple[str, str]], list[tuple[str, int, int]]]:
+        """What ``repr`` and the notebook display show: the facts, and per table rows kept and rejected."""
+        as_of = self.as_of.strftime("%Y-%m-%d %H:%M %z") if self.as_of is not None else "–"
+        facts = [("path", str(self.path)), ("as_of", as_of), ("timezone", self.timezone),
+                 ("channels", ", ".join(self.channels) or "none"),
+                 ("sanity flags", f"{len(self.flags):,} (ds.flags)"),
+                 ("rows rejected", f"{len(self.rejects):,} (ds.rejects)")]
+        counts = (self.counts.set_index("table") if {"table", "rows_kept", "rows_rejected"} <= set(self.counts)
+                  else None)
+        rows = [(name, self.rows(name), int(counts.at[name, "rows_rejected"])
+                 if counts is not None and name in counts.index else 0) for name in self.tables]
+        return facts, rows
+
     def __repr__(self) -> str:
-        parts = ", ".join(f"{k}={self.rows(k):,}" for k in self.tables)
-        return f"Dataset({str(self.path)!r}, {parts}, as_of={self.as_of.isoformat()})"
+        """Several short lines (a one-line repr wrapped mid-word in a notebook)."""
+        facts, rows = self._summary()
+        width = max((len(name) for name, _, _ in rows), default=0)
+        lines = [f"Dataset {facts[0][1]!r}"]
+        lines += [f"  {name:<{width}}  {kept:>12,} kept  {rejected:>9,} rejected" for name, kept, rejected in rows]
+        lines += [f"  {key}: {value}" for key, value in facts[1:]]
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        """The notebook display: the tables with rows kept and rejected, then the facts (escaped)."""
+        from html import escape
+
+        facts, rows = self._summary()
+        body = "".join(f"<tr><th style='text-align:left'>{escape(name)}</th><td>{kept:,}</td><td>{rejected:,}</td></tr>"
+                       for name, kept, rejected in rows)
+        items = "".join(f"<li><b>{escape(key)}</b>: {escape(value)}</li>" for key, value in facts[1:])
+        return (f"<div><b>Dataset</b> <code>{escape(facts[0][1])}</code>"
+                "<table><thead><tr><th>table</th><th>rows kept</th><th>rows rejected</th></tr></thead>"
+                f"<tbody>{body}</tbody></table><ul>{items}</ul></div>")
 
 
 def group_channels(channels: list[str], config: DatasetConfig) -> dict[str, list[str]]:

@@ -1,10 +1,11 @@
 """``kpitools.load``: read a dataset folder strictly and account for every input row (SPEC §2).
 
-Files are read by Arrow in slices of ``CHUNK_ROWS`` rows (Parquet batches, streamed CSV), every
-rule runs vectorised over a slice's columns, and each input row ends up kept or rejected with a
-reason: rows_in = rows_kept + rows_rejected. Kept rows go to the dataset's DuckDB
-:class:`~kpitools.dataset.Store`, where duplicate keys are judged over the whole file at the
-end; so the memory a load needs is that of one slice, whatever the size of the files.
+Files are read by Arrow in slices of ``CHUNK_ROWS`` rows (Parquet batches, streamed CSV); each
+slice goes to the dataset's DuckDB :class:`~kpitools.dataset.Store`, where the row rules of
+:mod:`kpitools.rules` (SQL built through Ibis) judge it, and each input row ends up kept or
+rejected with a reason: rows_in = rows_kept + rows_rejected. Kept rows never leave DuckDB; the
+duplicate keys are judged over the whole table at the end; so the memory a load needs is that of
+one slice, whatever the size of the files.
 """
 
 from __future__ import annotations
@@ -20,14 +21,15 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from . import snapshot
+from . import conversations, snapshot
 from .config import DatasetConfig, FilePart, Layout, TableSource, read_config
 from .dataset import ROW, Dataset, Store, stored_channels
 from .errors import DatasetError
 from .mappings import apply_mapping
 from .reading import Slice, read_slices
 from .schema import KEYS, TABLE_ORDER, TABLES, required
-from .validate import NumberText, _is_text, check_table
+from .rules import CHECKED, COLUMN, RAW_KEY, REASON, Rules, duplicates
+from .validate import TEXT, NumberText
 
 REJECT_COLUMNS = ["table", "file", "row", "column", "value", "reason"]
 COUNT_COLUMNS = ["table", "rows_in", "rows_kept", "rows_rejected", "note"]
@@ -160,15 +162,17 @@ def load(path: str | Path) -> Dataset:
     counts: list[tuple[str, int, int, int, str]] = []
     provided: dict[str, frozenset[str]] = {}
     for table in TABLE_ORDER:
+        if table == conversations.FOLLOWS:  # tickets, messages and status changes are stored
+            _link(store, cfg, folder, files, rejects, counts, provided)
         src = cfg.tables.get(table)
         if src is not None and src.absent:
             continue
         parts = _parts(folder, table, src)
         if not parts:
-            if table == "tickets":
+            if table == "tickets" and not _parts(folder, "messages", cfg.tables.get("messages")):
                 raise DatasetError(f"{folder}: no tickets table; expected tickets.csv (or .parquet, .csv.gz, .xlsx) "
-                                   "(or a [tables.tickets] file in dataset.toml, or absent = true for a dataset "
-                                   "without tickets)", file=str(folder / "tickets.csv"))
+                                   "(or a [tables.tickets] file in dataset.toml, messages to derive tickets from, "
+                                   "or absent = true for a dataset without tickets)", file=str(folder / "tickets.csv"))
             continue
         channels = frozenset()
         if table == "costs":  # SPEC A3: a channel some kept ticket uses
@@ -201,6 +205,20 @@ def load(path: str | Path) -> Dataset:
     )
 
 
+def _link(store: Store, cfg: DatasetConfig, folder: Path, files: dict[str, Path], rejects: list[pd.DataFrame],
+          counts: list[tuple[str, int, int, int, str]], provided: dict[str, frozenset[str]]) -> None:
+    """Conversations, tickets derived from messages and their accounting (SPEC §8, see
+    :mod:`kpitools.conversations`), added to the load's ``rejects``, ``counts`` and ``provided``."""
+    if not any(name in store.dtypes for name in ("messages", "status_changes")):
+        return
+    linked = conversations.link(store, cfg, provided, conversations.message_files(files, folder), PART_STRIDE)
+    if linked.rejects is not None:
+        rejects.insert(0, linked.rejects)  # derived tickets come first, as the tickets file would
+    counts[:] = [(t, i, k, r, "; ".join(filter(None, [note, *linked.notes.get(t, [])]))) for t, i, k, r, note in counts]
+    counts[:0] = linked.counts
+    provided.update(linked.provided)
+
+
 def _load_table(store: Store, table: str, files: list[Part], cfg: DatasetConfig, channels: frozenset[str],
                 notes: list[str]) -> tuple[int, pd.DataFrame, list[pd.DataFrame], frozenset[str]]:
     """Validate the table's files slice by slice into ``store``; then drop the duplicate keys over
@@ -218,36 +236,33 @@ def _load_table(store: Store, table: str, files: list[Part], cfg: DatasetConfig,
     raw_keys: list[pd.Series] = []  # a kept key's raw text where trimming changed it
     provided: frozenset[str] = frozenset()
     columns: list[str] | None = None  # the stored columns: those of the first file's first slice
+    stored_dtypes: dict[str, Any] = {}
     for index, part in enumerate(files):
         offset = index * PART_STRIDE
         said: list[str] = []
+        rules = Rules(table, tz=cfg.timezone, scales=cfg.scales, statuses=cfg.statuses, channels=channels,
+                      kpi_ids=kpi_ids, numbers=NumberText(part.layout.decimal, part.layout.thousands))
         for piece in _chunks(table, part, cfg, said):
             frame, bad = piece.frame, piece.bad
             provided |= frozenset(frame.columns)
-            checked = check_table(table, frame, tz=cfg.timezone, scales=cfg.scales, channels=channels,
-                                  kpi_ids=kpi_ids, dedupe=False, unreadable=piece.unreadable,
-                                  numbers=NumberText(part.layout.decimal, part.layout.thousands))
-            kept = checked.reason.isna().to_numpy()
-            typed = checked.frame if kept.all() else checked.frame[kept]
+            checked = rules.check(store.con, frame, piece.unreadable)
             if columns is None:
-                columns = list(typed.columns)
-            elif list(typed.columns) != columns:  # a later file with other extra columns
-                dropped = [c for c in typed.columns if c not in columns]
+                columns, stored_dtypes = list(rules.dtypes), rules.dtypes
+            elif list(rules.dtypes) != columns:  # a later file with other extra columns
+                dropped = [c for c in rules.dtypes if c not in columns]
                 if dropped:
                     said.append(f"column(s) {dropped} not kept (the table's columns are those of {files[0].name})")
-                typed = typed.reindex(columns=columns)
-            store.append(table, typed, typed.index.to_numpy() + offset)
-            parts.append(_rejects(table, part.name, frame, checked.reason[~kept], checked.column[~kept],
-                                  piece.unreadable))
-            if key and key[0] in frame and _is_text(frame[key[0]]):
-                raw = frame[key[0]][kept]
-                changed = (raw.str.len() != typed[key[0]].str.len()).fillna(True).to_numpy(bool)
-                raw_keys.append(raw[changed].set_axis(raw.index[changed] + offset))
+            store.append_query(table, _stored(checked, columns, stored_dtypes, offset), stored_dtypes)
+            gone, raw = _verdicts(store, checked)
+            parts.append(_rejects(table, part.name, frame, gone[REASON], gone[COLUMN], piece.unreadable))
+            if raw is not None:
+                raw_keys.append(pd.Series(raw[RAW_KEY].to_numpy(dtype=object), index=raw.index + offset))
+            store.con.execute(f"DROP TABLE {CHECKED}")
             if bad:
                 bad_parts.append(pd.DataFrame({"table": table, "file": part.name, "row": [r for r, _ in bad],
                                                "column": None, "value": None, "reason": [why for _, why in bad]}))
             rows_in += len(frame) + len(bad)
-            del frame, checked, typed
+            del frame
             release_memory()
         notes.extend(f"{part.name}: {n}" if len(files) > 1 else n for n in said)
     if key:
@@ -262,15 +277,50 @@ def _load_table(store: Store, table: str, files: list[Part], cfg: DatasetConfig,
     return rows_in, table_rejects, bad_parts, provided
 
 
+def _stored(checked: Any, columns: list[str], dtypes: dict[str, Any], offset: int) -> str:
+    """SQL for the kept rows of a checked slice in the stored form: the stored columns in order,
+    each of its stored type (a column a later file lacks is empty), row numbers past ``offset``."""
+    import ibis
+
+    kept = checked.filter(checked[REASON].isnull())
+    values = {name: (kept[name] if name in kept.columns else ibis.null()).cast(_ibis_type(dtypes[name]))
+              for name in columns}
+    return ibis.to_sql(kept.select(**values, **{ROW: kept[ROW] + offset}), dialect="duckdb")
+
+
+def _ibis_type(dtype: Any) -> Any:
+    """The stored Ibis type of a column of this pandas dtype (timestamps as int64 ns)."""
+    import ibis
+
+    if isinstance(dtype, pd.DatetimeTZDtype) or str(dtype).startswith("datetime64"):
+        return ibis.dtype("int64")
+    return ibis.dtype("string") if dtype == TEXT else ibis.dtype(dtype)
+
+
+def _verdicts(store: Store, checked: Any) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """The rejected rows of a checked slice (reason and column by row number) and, for a text
+    key, the kept rows' key as read where trimming changed it (None without a text key)."""
+    import ibis
+
+    gone = checked.filter(checked[REASON].notnull()).select(ROW, REASON, COLUMN)
+    gone = store.con.execute(ibis.to_sql(gone, dialect="duckdb")).df().set_index(ROW).rename_axis("row")
+    if RAW_KEY not in checked.columns:
+        return gone, None
+    raw = checked.filter(checked[REASON].isnull() & checked[RAW_KEY].notnull()).select(ROW, RAW_KEY)
+    return gone, store.con.execute(ibis.to_sql(raw, dialect="duckdb")).df().set_index(ROW)
+
+
 def _duplicates(store: Store, table: str, files: list[Part], key: tuple[str, ...],
                 raw_keys: list[pd.Series]) -> pd.DataFrame:
     """Reject (and drop from the store) the stored rows whose key repeats an earlier row's."""
     if not store.exists(table):
         return pd.DataFrame(columns=REJECT_COLUMNS)
-    parts = ", ".join(f'"{k}"' for k in key)
-    dup = store.con.execute(
-        f'SELECT {ROW} AS row, "{key[0]}" AS value FROM "{table}" '
-        f"QUALIFY row_number() OVER (PARTITION BY {parts} ORDER BY {ROW}) > 1 ORDER BY {ROW}").df()
+    import ibis
+
+    schema = store.con.table(table).limit(0).to_arrow_table().schema
+    repeated = duplicates(ibis.table(ibis.Schema.from_pyarrow(schema), name=table), key, ROW)
+    query = repeated.select(row=repeated[ROW], value=repeated[key[0]]).order_by("row")
+    dup = store.con.execute(ibis.to_sql(query, dialect="duckdb")).df()
     if dup.empty:
         return pd.DataFrame(columns=REJECT_COLUMNS)
     store.delete_rows(table, dup["row"].to_numpy())

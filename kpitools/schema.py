@@ -9,11 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-Kind = Literal["text", "timestamp", "bool", "int", "float", "score", "survey", "period", "channel"]
+Kind = Literal["text", "timestamp", "bool", "int", "float", "score", "survey", "period", "channel", "author",
+               "status"]
 
 
 @dataclass(frozen=True)
 class Column:
+    """One canonical column. Kinds beyond plain types: ``survey`` and ``author`` are one of a few
+    words (any case, stored lower-case); ``status`` is a source status name that dataset.toml's
+    ``[statuses]`` maps onto :data:`STATUSES` (stored as the canonical name)."""
+
     name: str
     kind: Kind
     required: bool = False
@@ -78,6 +83,21 @@ TABLES: dict[str, tuple[Column, ...]] = {
         C("target", "float", True, "the target value"),
         C("channel", "channel", False, "empty = every channel"),
     ),
+    "messages": (
+        C("message_id", "text", True, "unique message id"),
+        C("sent_at", "timestamp", True, "when the message was sent"),
+        C("author", "author", True, "customer, agent (a person) or bot (automation), any case"),
+        C("ticket_id", "text", False, "the ticket (conversation); empty = that of the message replied to"),
+        C("in_reply_to", "text", False, "the message_id this message answers"),
+        C("customer_id", "text", False, "the customer writing or written to"),
+        C("agent_id", "text", False, "the agent who wrote it"),
+        C("channel", "text", False, "email, chat, ... (case-sensitive)"),
+    ),
+    "status_changes": (
+        C("ticket_id", "text", True, "the ticket whose status changed"),
+        C("changed_at", "timestamp", True, "when the status changed"),
+        C("status", "status", True, "the new status, as the source names it ([statuses] maps it)"),
+    ),
 }
 
 #: Unique keys (SPEC A3); activity is never de-duplicated.
@@ -88,14 +108,22 @@ KEYS: dict[str, tuple[str, ...]] = {
     "sessions": ("session_id",),
     "costs": ("period", "channel"),
     "targets": ("kpi", "channel"),
+    "messages": ("message_id",),
 }
 
-#: Tables load in this order: costs and targets are checked against the kept tickets' channels.
+#: Tables load in this order: the tables of conversations first (tickets may be derived from
+#: messages and status changes, SPEC §8), costs and targets last (they are checked against the
+#: kept tickets' channels).
 TABLE_ORDER: tuple[str, ...] = (
-    "tickets", "surveys", "customers", "activity", "sessions", "costs", "targets",
+    "tickets", "messages", "status_changes", "surveys", "customers", "activity", "sessions", "costs", "targets",
 )
 
 SURVEY_TYPES = ("csat", "nps", "ces")
+AUTHORS = ("customer", "agent", "bot")
+#: The canonical statuses (SPEC B5); these names need no ``[statuses]`` entry.
+STATUSES = ("new", "open", "pending", "on_hold", "solved", "closed")
+#: The statuses that resolve a ticket.
+SOLVED = ("solved", "closed")
 DEFAULT_SCALES: dict[str, tuple[int, int]] = {"csat": (1, 5), "nps": (0, 10), "ces": (1, 7)}
 TRUE_WORDS = frozenset({"true", "t", "1", "yes", "y"})
 FALSE_WORDS = frozenset({"false", "f", "0", "no", "n"})

@@ -20,11 +20,16 @@ SECTION_4_IDS = [
     "activation_pct", "mau", "dau_mean", "wau_mean", "stickiness_pct", "conversion_pct", "cpi",
     "self_service_pct", "coverage_pct", "presence_pct",
 ]
+SECTION_8_IDS = [
+    "nrt_median_h", "nrt_bh_median_h", "nrt_mean_h", "replies_mean", "one_touch_pct", "bot_resolved_pct",
+    "handoff_pct", "requester_wait_median_h", "agent_wait_median_h", "on_hold_median_h", "backlog_aged_7d_pct",
+    "sla_first_reply_pct", "sla_next_reply_pct", "sla_resolution_pct",
+]
 
 
-def test_catalog_lists_the_section_4_ids_in_order():
+def test_catalog_lists_the_section_4_then_section_8_ids_in_order():
     cat = kt.catalog()
-    assert cat["id"].tolist() == SECTION_4_IDS
+    assert cat["id"].tolist() == SECTION_4_IDS + SECTION_8_IDS
     assert list(cat.columns) == ["id", "family", "title", "unit", "direction", "tables", "definition"]
 
 
@@ -45,7 +50,8 @@ def test_descriptions_are_complete_and_consistent():
     assert cat.loc[cat["direction"].isna(), "id"].tolist() == ["tickets"]
     assert (cat.loc[cat["id"].str.endswith("_pct"), "unit"] == "%").all()
     assert (cat.loc[cat["id"].str.endswith("_h"), "unit"] == "h").all()
-    known = {"tickets", "surveys", "customers", "activity", "sessions", "costs", "targets"}
+    known = {"tickets", "surveys", "customers", "activity", "sessions", "costs", "targets", "messages",
+             "status_changes"}
     assert all(set(t.split(",")) <= known for t in cat["tables"])
     assert catalog.get("sla_frt_pct").tables == "tickets,targets"
 
@@ -59,7 +65,7 @@ def test_module_and_function_both_work():
     import kpitools.catalog as module
 
     assert module.get("nps").family == "perceptual"
-    assert kt.catalog().shape == (41, 7)
+    assert kt.catalog().shape == (55, 7)
 
 
 def test_an_unknown_kpi_id_is_a_typed_user_error():

@@ -258,4 +258,4 @@ def test_cli_validate_prints_counts_and_errors_without_traceback(folder: Path, c
     assert "duplicate ticket_id" in out
     assert main(["validate", str(folder / "missing")]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("kpitools: error:") and "Traceback" not in err
+    assert err.splitlines()[-1].startswith("kpitools: error:") and "Traceback" not in err  # after the progress line

@@ -21,7 +21,8 @@ from kpitools.schema import DEFAULT_SCALES, columns
 
 AS_OF = pd.Timestamp(sample.AS_OF)
 NAMES = {"tickets.parquet", "surveys.csv", "customers.csv", "activity.parquet",
-         "sessions.parquet", "costs.csv", "targets.csv", "dataset.toml"}
+         "sessions.parquet", "costs.csv", "targets.csv", "dataset.toml", "messages.parquet",
+         "status_changes.parquet"}
 
 
 @pytest.fixture(scope="module")
@@ -125,7 +126,7 @@ def test_progress_and_bad_size(tmp_path):
     said: list[str] = []
     sample.write_sample(tmp_path, seed=1, tickets=500, progress=said.append)
     assert any(m.startswith("tickets.parquet: 500 rows") for m in said)
-    assert len([m for m in said if " rows" in m]) == 7
+    assert len([m for m in said if " rows" in m]) == 9
     with pytest.raises(KpitoolsError, match="at least 1"):
         sample.generate(seed=1, tickets=0)
 
@@ -399,3 +400,75 @@ def test_id_format_and_gaps(small):
     assert small["surveys"]["response_id"].str.fullmatch(r"S\d{7}").all()
     assert small["sessions"]["session_id"].str.fullmatch(r"W\d{7}").all()
     assert small["tickets"]["created_at"].is_monotonic_increasing
+
+
+# --------------------------------------------------------------------------- conversations
+
+
+def test_conversation_tables_leave_the_other_tables_unchanged(small):
+    """The messages and status changes come from their own stream: without them (the generator
+    as it was) the other tables are the same; this pins a few of their values."""
+    tk = small["tickets"]
+    assert tk["ticket_id"].iloc[-1] == "T0020000"
+    assert tk.loc[0, ["channel", "customer_id"]].tolist() == ["messaging", "C0004431"]
+    assert small["messages"]["ticket_id"].isin(tk["ticket_id"]).all()
+    assert small["status_changes"]["ticket_id"].isin(tk["ticket_id"]).all()
+
+
+def test_messages_follow_their_tickets(small):
+    tk, m = small["tickets"].set_index("ticket_id"), small["messages"]
+    assert m["message_id"].is_unique and m["author"].isin(["customer", "agent", "bot"]).all()
+    assert not m["ticket_id"].isin(tk.index[tk["channel"] == "phone"]).any()  # calls are no messages
+    first = m.groupby("ticket_id").first()
+    assert (first["author"] == "customer").all()
+    assert (first["sent_at"] == tk.loc[first.index, "created_at"]).all()
+    replied = m[m["author"] == "agent"].groupby("ticket_id")["sent_at"].min()
+    assert (replied == tk.loc[replied.index, "first_response_at"]).all()
+    assert (m["sent_at"] <= AS_OF).all()
+    # email threads: each message replies to the one before it in the same ticket
+    email = m[m["channel"] == "email"]
+    threaded = email.dropna(subset=["in_reply_to"])
+    prev = email.groupby("ticket_id")["message_id"].shift()
+    assert (threaded["in_reply_to"] == prev[threaded.index]).all()
+    assert m.loc[m["channel"] != "email", "in_reply_to"].isna().all()
+
+
+def test_bot_contains_a_share_of_chats(small):
+    m = small["messages"]
+    bot = m.loc[m["author"] == "bot", "ticket_id"].unique()
+    agent = m.loc[m["author"] == "agent", "ticket_id"].unique()
+    assert m.loc[m["author"] == "bot", "channel"].eq("chat").all()
+    assert 0.25 < 1 - np.isin(bot, agent).mean() < 0.5  # contained (abandoned chats included)
+
+
+def test_email_next_reply_clearly_slower_than_chat(small):
+    m = small["messages"].copy()
+    m["agent"] = (m["author"] == "agent").astype(int)
+    m["seen"] = m.groupby("ticket_id")["agent"].cumsum() - m["agent"]
+    asked = m[(m["author"] == "customer") & (m["seen"] > 0)].sort_values("sent_at")
+    replies = m.loc[m["author"] == "agent", ["ticket_id", "sent_at"]].rename(columns={"sent_at": "reply"})
+    waits = pd.merge_asof(asked, replies.sort_values("reply"), left_on="sent_at", right_on="reply",
+                          by="ticket_id", direction="forward").dropna(subset=["reply"])
+    hours = ((waits["reply"] - waits["sent_at"]).dt.total_seconds() / 3600).groupby(waits["channel"]).median()
+    assert hours["chat"] < 0.1 and hours["email"] > 20 * hours["chat"] and hours["email"] > 1
+
+
+def test_status_changes_have_pending_and_on_hold_periods(small):
+    st = small["status_changes"]
+    assert set(st["status"]) == {"Open", "Pending", "On_Hold", "Solved", "Closed"}
+    assert st.groupby("ticket_id")["changed_at"].is_monotonic_increasing.all()
+    tk = small["tickets"].set_index("ticket_id")
+    last_solved = st[st["status"] == "Solved"].groupby("ticket_id")["changed_at"].max()
+    assert (last_solved == tk.loc[last_solved.index, "resolved_at"]).all()
+    reopens = st[st["status"] == "Solved"].groupby("ticket_id").size() - 1
+    assert (reopens == tk.loc[reopens.index, "reopened"]).mean() > 0.99
+    assert (st["changed_at"] <= AS_OF).all()
+
+
+def test_sample_loads_every_conversation_row(written):
+    import kpitools as kt
+
+    ds = kt.load(written)
+    counts = ds.counts.set_index("table")
+    assert counts.loc[["messages", "status_changes"], "rows_rejected"].tolist() == [0, 0]
+    assert ds.rejects.empty

@@ -10,12 +10,17 @@ Five kinds of KPI can be compared; each has its own observation columns (besides
 the segment column):
 
 * ``share`` (``fcr_pct``, ``reopen_pct``, ``open_pct``, ``sla_frt_pct``, ``abandonment_pct``,
-  ``csat_pct``, ``ces_easy_pct``): ``successes``, ``n``;
+  ``csat_pct``, ``ces_easy_pct``, and of SPEC §8 ``one_touch_pct``, ``bot_resolved_pct``,
+  ``handoff_pct``, ``backlog_aged_7d_pct`` and the ``sla_*_pct`` of the [[sla]] policies):
+  ``successes``, ``n``;
 * ``nps``: ``score``, ``count`` (responses per score);
 * ``score`` (``csat_mean``, ``ces_mean``): ``score``, ``count``;
 * ``mean`` (``aht_min``): ``handle_seconds``, ``count``;
-* ``time`` (``frt_median_h``, ``ttr_median_h`` and their ``_bh_`` twins): ``hours``, ``event``
-  (answered/resolved by as_of; False = censored at as_of), ``count``.
+* ``time`` (``frt_median_h``, ``ttr_median_h``, ``nrt_median_h`` and their ``_bh_`` twins):
+  ``hours``, ``event`` (answered/resolved by as_of, a next-reply wait closed by an agent message;
+  False = censored at as_of or, for a wait, at the ticket's resolution), ``count``.
+
+The §8 KPIs are compared across channels only (``by="channel"``).
 
 Counts are weights: each row stands for ``count`` identical observations.
 """
@@ -32,7 +37,9 @@ import pandas as pd
 from .. import catalog
 from ..dataset import Dataset
 # the engine's own count queries (internal to it), so that every rule is the KPI's rule
+from ..engine import conversations as engine_conversations
 from ..engine.satisfaction import score_counts as engine_score_counts
+from ..engine.speed import backlog_counts as engine_backlog_counts
 from ..engine.speed import outcome_counts as engine_outcome_counts
 from ..engine.context import HOUR_US, Context
 from ..engine.durations import counts as duration_counts
@@ -65,7 +72,14 @@ _TIMES = {
     "ttr_median_h": ("res_us", None),
     "ttr_bh_median_h": ("res_us", "ttr_bh_us"),
 }
-_BH_TWINS = {"frt_median_h": "frt_bh_median_h", "ttr_median_h": "ttr_bh_median_h"}
+# SPEC §8 times: id -> business clock (next-reply waits, SPEC B3)
+_WAITS = {"nrt_median_h": False, "nrt_bh_median_h": True}
+# SPEC §8 shares: id -> (successes, total) of the engine's conversation counts; the SLA ids sum
+# met and met + breached over the policies
+_CONVERSATION_SHARES = {**engine_conversations.TICKET_SHARES, "backlog_aged_7d_pct": ("aged", "backlog"),
+                        **{k: ("met", "judged") for k in engine_conversations.SLA_METRICS}}
+_BH_TWINS = {"frt_median_h": "frt_bh_median_h", "ttr_median_h": "ttr_bh_median_h",
+             "nrt_median_h": "nrt_bh_median_h"}
 #: Ticket shares whose event may be impossible in a channel (SPEC §9 structural zeros): a channel
 #: with no such ticket in its whole history is not compared on the KPI.
 STRUCTURAL = {"abandonment_pct": "abandoned", "reopen_pct": "reopen"}
@@ -78,14 +92,17 @@ _NOT_COMPARABLE = {
     "backlog_end": "it is a count with no per-ticket outcome to test",
     "cpi": "it is a cost ratio with no per-ticket outcome to test",
     "tickets_per_customer": "it is a ratio of counts with no per-customer outcome to test",
+    "replies_mean": "no test of a difference of reply counts is implemented; compare one_touch_pct",
+    **{k: "it is a conventional median of resolved tickets' time in status; no test of it is implemented"
+       for k in engine_conversations.STATUS_TIMES},
 }
 
 KINDS = {
-    **{k: "share" for k in (*_TICKET_SHARES, *_SURVEY_SHARES)},
+    **{k: "share" for k in (*_TICKET_SHARES, *_SURVEY_SHARES, *_CONVERSATION_SHARES)},
     "nps": "nps",
     **{k: "score" for k in _SCORES},
     "aht_min": "mean",
-    **{k: "time" for k in _TIMES},
+    **{k: "time" for k in (*_TIMES, *_WAITS)},
 }
 
 
@@ -311,6 +328,29 @@ def _durations(ctx: Context, kpi: str, by: str) -> pd.DataFrame:
                          "count": out["n"]})
 
 
+def _conversation_shares(ctx: Context, kpi: str) -> pd.DataFrame:
+    """The §8 shares per channel, from the engine's own counts (SPEC B4–B6)."""
+    k_col, n_col = _CONVERSATION_SHARES[kpi]
+    if kpi == "backlog_aged_7d_pct":
+        index = pd.MultiIndex.from_product([ctx.months, ctx.channels], names=["mon", "g"])
+        counts = engine_backlog_counts(ctx, "channel", index).reset_index()
+    elif kpi in engine_conversations.SLA_METRICS:
+        counts = engine_conversations.sla_counts(ctx, engine_conversations.SLA_METRICS[kpi])
+        counts = counts.assign(judged=counts["met"] + counts["breached"])
+        counts = counts.groupby(["mon", "g"], as_index=False)[["met", "judged"]].sum()
+    else:
+        counts = engine_conversations.ticket_counts(ctx)
+    counts = with_all(counts, ["mon"], [k_col, n_col])
+    return counts.rename(columns={k_col: "successes", n_col: "n"})[["mon", "g", "successes", "n"]]
+
+
+def _waits(ctx: Context, kpi: str) -> pd.DataFrame:
+    """Next-reply waits started in the periods per channel (SPEC B3), as ``nrt_median_h`` reads them."""
+    out = with_all(engine_conversations.wait_counts(ctx, _WAITS[kpi]), ["mon", "dur", "ev"], ["n"])
+    return pd.DataFrame({"mon": out["mon"], "g": out["g"], "hours": out["dur"].to_numpy(np.int64) / HOUR_US,
+                         "event": out["ev"].astype(bool), "count": out["n"]})
+
+
 def structural_zeros(ctx: Context, kpi: str, by: str = "channel") -> frozenset[str]:
     """The channels with tickets but not one ticket with the event of ``kpi`` (abandoned,
     reopened) in the dataset's whole history up to as_of (SPEC §9); empty for other KPIs and
@@ -342,9 +382,15 @@ def gather(ctx: Context, kpi: str, by: str = "channel") -> Observations:
     tables = ("surveys", "tickets") if catalog.get(kpi).api == "satisfaction" else ("tickets",)
     if not any(by in ctx.ds.tables.get(name, ()) for name in tables):
         raise UnknownSegmentError(f"by={by!r} is not a column of the {' or '.join(tables)} table")
+    if catalog.get(kpi).api == "conversations" and by != "channel":
+        raise KpitoolsError(f"{kpi} is compared across channels only (by='channel'), not by={by!r}")
     scale = None
     try:
-        if kpi in _TICKET_SHARES:
+        if kpi in _CONVERSATION_SHARES:
+            frame = _conversation_shares(ctx, kpi)
+        elif kpi in _WAITS:
+            frame = _waits(ctx, kpi)
+        elif kpi in _TICKET_SHARES:
             frame = _ticket_shares(ctx, kpi, by)
         elif kpi in _SURVEY_SHARES:
             frame = _survey_shares(ctx, kpi, by)

@@ -6,9 +6,10 @@ columns of ``kpis.csv``: ``period, channel, kpi, value, n, ci_low, ci_high`` (SP
 
 from __future__ import annotations
 
-from .api import channels, cohort_table, engagement, kpis, retention, satisfaction, speed, survival_curve
+from .api import (backlog_by_age, channels, cohort_table, conversation_kpis, engagement, kpis, retention,
+                  satisfaction, sla_outcomes, speed, survival_curve, time_in_status)
 from .backend import Backend
 from .tidy import kpis_to_csv
 
-__all__ = ["Backend", "channels", "cohort_table", "engagement", "kpis", "kpis_to_csv", "retention",
-           "satisfaction", "speed", "survival_curve"]
+__all__ = ["Backend", "backlog_by_age", "channels", "cohort_table", "conversation_kpis", "engagement", "kpis",
+           "kpis_to_csv", "retention", "satisfaction", "sla_outcomes", "speed", "survival_curve", "time_in_status"]

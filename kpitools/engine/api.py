@@ -10,6 +10,7 @@ import pandas as pd
 from .. import catalog
 from ..dataset import Dataset
 from ..errors import NotAvailableError, OptionError
+from . import conversations as conv
 from . import cost, customers
 from . import engagement as engagement_kpis
 from . import satisfaction as satisfaction_kpis
@@ -75,6 +76,11 @@ def _channels(ctx: Context, omitted: dict[str, str]) -> list[pd.DataFrame]:
     return cost.compute(ctx, want) + engagement_kpis.compute(ctx, want)
 
 
+def _conversations(ctx: Context, omitted: dict[str, str]) -> list[pd.DataFrame]:
+    want = _wanted(ctx, "conversations", omitted)
+    return conv.compute(ctx, want) if want else []
+
+
 def kpis(ds: Dataset, period: Periods, channels: list[str] | None = None, *,
          backend: Backend | None = None) -> pd.DataFrame:
     """Every KPI of SPEC §4 for every channel and ``all``: the ``kpis.csv`` table (SPEC §7).
@@ -109,7 +115,8 @@ def kpis(ds: Dataset, period: Periods, channels: list[str] | None = None, *,
     omitted: dict[str, str] = {}
     with Context(ds, period, backend) as ctx:
         frames = (_speed(ctx, "channel", omitted) + _satisfaction(ctx, "channel", omitted)
-                  + _retention(ctx, omitted) + _engagement(ctx, omitted) + _channels(ctx, omitted))
+                  + _retention(ctx, omitted) + _engagement(ctx, omitted) + _channels(ctx, omitted)
+                  + _conversations(ctx, omitted))
     df = _result(frames, "channel", omitted)
     if channels is not None:
         keep = set(channels) | {ALL}
@@ -198,6 +205,57 @@ def channels(ds: Dataset, period: Periods, *, backend: Backend | None = None) ->
     return _family(ds, period, backend, _channels, "channel")
 
 
+def conversation_kpis(ds: Dataset, period: Periods, *, backend: Backend | None = None) -> pd.DataFrame:
+    """Conversation, status and SLA-policy KPIs per channel and ``all`` (SPEC §8): ``nrt_*``,
+    ``replies_mean``, ``one_touch_pct``, ``bot_resolved_pct``, ``handoff_pct``, the time-in-status
+    medians, ``backlog_aged_7d_pct`` and ``sla_*_pct``; those whose table or policy is missing are
+    in ``attrs["omitted"]``.
+
+    Examples
+    --------
+    >>> from kpitools.engine.example import example_dataset
+    >>> df = conversation_kpis(example_dataset(), "2026-10")
+    >>> df.loc[(df.kpi == "backlog_aged_7d_pct") & (df.channel == "all"), ["value", "n"]].values.tolist()
+    [[100.0, 1.0]]
+    """
+    return _family(ds, period, backend, _conversations, "channel")
+
+
+def sla_outcomes(ds: Dataset, period: Periods, *, backend: Backend | None = None) -> pd.DataFrame:
+    """Per ``[[sla]]`` policy, period and channel (and ``all``): ``met``, ``breached``, ``running``
+    (not ended and not past the target: left out) and ``met_pct`` with the policy's pauses and
+    without them (``met_pct_no_pauses``), SPEC B6. Empty without evaluable policies."""
+    with Context(ds, period, backend) as ctx:
+        return conv.sla_table(ctx)
+
+
+def time_in_status(ds: Dataset, period: Periods, *, backend: Backend | None = None) -> pd.DataFrame:
+    """Per period, channel (and ``all``) and status (new, open, pending, on_hold): tickets created
+    in the period whose status history reaches solved/closed by as_of, with the median and mean
+    hours spent in the status before that (SPEC B5)."""
+    if "status_changes" not in ds.tables:
+        raise NotAvailableError("time_in_status needs the status_changes table")
+    with Context(ds, period, backend) as ctx:
+        return conv.status_time_table(ctx)
+
+
+def backlog_by_age(ds: Dataset, period: Periods, *, backend: Backend | None = None) -> pd.DataFrame:
+    """The daily backlog per channel (and ``all``) by age band — under 1 day, 1–3, 3–7, 7–30 and
+    over 30 days (SPEC B5): ``date``, ``channel``, ``band``, ``tickets``.
+
+    Examples
+    --------
+    >>> from kpitools.engine.example import example_dataset
+    >>> b = backlog_by_age(example_dataset(), "2026-10")
+    >>> b[(b.channel == "all") & (b.tickets > 0)].tail(1).values.tolist()   # the open ticket, 26 days old
+    [[Timestamp('2026-10-31 00:00:00'), 'all', '7–30 days', 1]]
+    """
+    if "resolved_at" not in ds.provided("tickets"):
+        raise NotAvailableError("backlog_by_age needs the resolved_at column of tickets")
+    with Context(ds, period, backend) as ctx:
+        return conv.backlog_by_age(ctx)
+
+
 def cohort_table(ds: Dataset, freq: str = "M", *, backend: Backend | None = None) -> pd.DataFrame:
     """Monthly signup cohorts × months since signup (long format; pivot it for display).
 
@@ -223,7 +281,8 @@ def cohort_table(ds: Dataset, freq: str = "M", *, backend: Backend | None = None
 
 def survival_curve(ds: Dataset, metric: str = "ttr", by: str | None = "channel", period: Periods | None = None,
                    business_hours: bool = False, *, backend: Backend | None = None) -> pd.DataFrame:
-    """Kaplan–Meier curve of first-response (``"frt"``) or resolution (``"ttr"``) time per group.
+    """Kaplan–Meier curve of first-response (``"frt"``), resolution (``"ttr"``) or next-reply
+    (``"nrt"``, SPEC B3: waits started in ``period``, per channel or ``all`` only) time per group.
 
     Non-abandoned tickets created in ``period`` (every period when None); open tickets are
     censored at as_of. Columns ``group, time_h, survival, ci_low, ci_high, n_risk, n_event,
@@ -236,13 +295,19 @@ def survival_curve(ds: Dataset, metric: str = "ttr", by: str | None = "channel",
     >>> curve[["time_h", "survival"]].round(3).values.tolist()   # the open ticket: censored at 1022 h
     [[1.0, 0.667], [2.0, 0.333], [1022.0, 0.333]]
     """
-    from ..stats import km_curve
-
-    if metric not in ("frt", "ttr"):
-        raise OptionError(f"metric must be 'frt' or 'ttr', got {metric!r}")
+    if metric not in ("frt", "ttr", "nrt"):
+        raise OptionError(f"metric must be 'frt', 'ttr' or 'nrt', got {metric!r}")
     if business_hours and ds.config.business_hours is None:
         raise NotAvailableError("business_hours=True needs [business_hours] in dataset.toml")
+    if metric == "nrt":
+        if "messages" not in ds.tables:
+            raise NotAvailableError("metric='nrt' needs the messages table")
+        if by not in ("channel", None) or period is None:
+            raise OptionError("metric='nrt' is drawn per channel (by='channel' or None) for a given period")
     with Context(ds, period, backend) as ctx:
+        if metric == "nrt":
+            counts = conv.wait_counts(ctx, business_hours).assign(g=lambda f: f["g"] if by else ALL)
+            return _curves(counts)
         t = ctx.tickets(by or "channel")
         t = t.filter(t.created_us <= ctx.as_of_us, ~t.abandoned)
         if ctx.periods:
@@ -251,6 +316,13 @@ def survival_curve(ds: Dataset, metric: str = "ttr", by: str | None = "channel",
         dur = t[f"{metric}_bh_us"] if business_hours else event.coalesce(ctx.as_of_us) - t.created_us
         counts = duration_counts(t, dur, event.notnull(), ctx.execute)
         counts["g"] = ALL if by is None else ctx.segment_labels(counts["g"], by)
+    return _curves(counts)
+
+
+def _curves(counts: pd.DataFrame) -> pd.DataFrame:
+    """One Kaplan–Meier curve per group ``g`` of ``g, dur (µs), ev, n`` counts."""
+    from ..stats import km_curve
+
     counts = counts.dropna(subset=["g"]).groupby(["g", "dur", "ev"], sort=True)["n"].sum().reset_index()
     curves = []
     for group, part in counts.groupby("g", sort=True):

@@ -180,6 +180,10 @@ class Context:
             if kind == "config":
                 if getattr(cfg, what) is None:
                     return f"no {what} in dataset.toml"
+            elif what.startswith("sla:"):
+                reason = self.sla_missing(what[4:])
+                if reason is not None:
+                    return reason
             elif what == "targets.frt_h":
                 targets = self.ds.targets
                 if targets is None or not (targets["kpi"] == "frt_h").any():
@@ -188,6 +192,17 @@ class Context:
                 table, _, column = what.partition(".")
                 if column not in self.ds.provided(table):
                     return f"no {column} column in {table}"
+        return None
+
+    def sla_missing(self, metric: str) -> str | None:
+        """Why the ``[[sla]]`` policies of ``metric`` cannot be evaluated (SPEC B7.8), or None."""
+        policies = [p for p in self.ds.config.sla if p.metric == metric]
+        if not policies:
+            return f"no [[sla]] policy for {metric} in dataset.toml"
+        if any(p.pause_on for p in policies) and "status_changes" not in self.ds.tables:
+            return f"an [[sla]] {metric} policy pauses on statuses but there is no status_changes table"
+        if any(p.business_hours for p in policies) and self.ds.config.business_hours is None:
+            return f"an [[sla]] {metric} policy counts business hours but there is no business_hours in dataset.toml"
         return None
 
     # ---------------------------------------------------------------- time (SPEC A2, A8)

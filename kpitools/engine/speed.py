@@ -17,6 +17,7 @@ from .durations import counts as duration_counts
 from .durations import summarise
 from .tidy import counts_on, grid, mean_rows, pct, rows, share_rows, weighted_moments, with_all
 
+AGED_H = 7 * 24  # backlog_aged_7d_pct: older than this many hours at t_end (SPEC B7.7)
 COUNTS = ["tickets", "abandoned", "na", "open", "resolved", "fcr", "reopen", "sla_met", "sla_missed"]
 _TIMES = {  # (base, clock) -> (event column, business-duration column)
     ("frt", ""): ("fr_us", None),
@@ -72,17 +73,20 @@ def outcome_counts(ctx: Context, t: Any, by: str, want: set[str]) -> pd.DataFram
     return out
 
 
-def _backlog(ctx: Context, by: str, index: pd.MultiIndex) -> pd.Series:
-    """Non-abandoned tickets created before each period's end, unresolved at ``min(end, as_of)``."""
+def backlog_counts(ctx: Context, by: str, index: pd.MultiIndex) -> pd.DataFrame:
+    """Per ``(mon, g)`` of ``index``: ``backlog``, the non-abandoned tickets created before the
+    period's end and unresolved at ``t_end = min(end, as_of)``, and ``aged``, those of them created
+    strictly more than 7 × 24 h before ``t_end`` (SPEC B5, B7.7)."""
     t = ctx.tickets(by)
     p = ctx.period_table()
     first_end = int(ctx.period_frame()["tend_us"].min())
     t = t.filter(t.created_us <= ctx.as_of_us, ~t.abandoned, t.res_us.isnull() | (t.res_us > first_end))
     j = t.join(p, t.created_us < p.end_us)
     j = j.filter(j.res_us.isnull() | (j.res_us > j.tend_us))
-    out = ctx.execute(j.group_by(["mon", "g"]).aggregate(backlog=j.count()))
+    out = ctx.execute(j.group_by(["mon", "g"]).aggregate(
+        backlog=j.count(), aged=j.count(where=j.tend_us - j.created_us > AGED_H * HOUR_US)))
     out["g"] = ctx.segment_labels(out["g"], by)
-    return counts_on(out, index, ["backlog"])["backlog"]
+    return counts_on(out, index, ["backlog", "aged"])
 
 
 def _aht(ctx: Context, t: Any, by: str, index: pd.MultiIndex) -> pd.DataFrame:
@@ -126,7 +130,7 @@ def compute(ctx: Context, by: str, groups: list[str], want: set[str],
         n = [int(part["tickets"].sum()) for part in parts]
         frames.append(share_rows(gidx, labels, "abandonment_pct", k, n))
     if "backlog_end" in want:
-        b = _backlog(ctx, by, index)
+        b = backlog_counts(ctx, by, index)["backlog"]
         frames.append(rows(index, labels, "backlog_end", b, b))
     if "aht_min" in want:
         a = _aht(ctx, t, by, index)
