@@ -18,7 +18,7 @@ import pandas as pd
 from kpitools.sample import write_sample
 from kpitools.schema import TABLES
 
-OPTIONAL_TABLES = ("surveys", "customers", "activity", "sessions", "costs", "targets")
+OPTIONAL_TABLES = ("surveys", "customers", "activity", "sessions", "costs", "targets", "messages", "status_changes")
 OPTIONAL_TICKET_COLUMNS = tuple(c.name for c in TABLES["tickets"] if not c.required)
 PERIOD = "2026-10"
 

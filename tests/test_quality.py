@@ -172,7 +172,8 @@ def test_missing_tables_lists_what_the_engine_omits():
                                "ticket_id": ["t1"]})
     table = quality.missing_tables(ds).set_index("table")
     assert table["present"].to_dict() == {"tickets": True, "surveys": True, "customers": False, "activity": False,
-                                          "sessions": False, "costs": False, "targets": False}
+                                          "sessions": False, "costs": False, "targets": False,
+                                          "messages": False, "status_changes": False}
     assert table.loc["tickets", "disabled"] == "" and table.loc["tickets", "rows"] == 1
     assert table.loc["costs", "disabled"] == "cpi"
     disabled = {k for text in table["disabled"] if text for k in text.split(", ")}
