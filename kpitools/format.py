@@ -437,3 +437,31 @@ def sentence(text: str) -> str:
     ('Chat answers fastest', 'IOS app')
     """
     return text[:1].upper() + text[1:]
+
+
+def hazard_ratio(x: float) -> str:
+    """A hazard ratio in a sentence: two decimals below 10.
+
+    Examples
+    --------
+    >>> hazard_ratio(0.9), hazard_ratio(58.9)
+    ('0.90', '59')
+    """
+    return f"{x:.0f}" if x >= 10 else f"{x:.2f}"
+
+
+def percent(conf: float) -> str:
+    """A confidence level in per cent, with the decimals it needs not to read 100 %.
+
+    Examples
+    --------
+    >>> percent(0.95), percent(1 - 0.0366), percent(1 - 0.00037)
+    ('95%', '96.3%', '99.96%')
+    """
+    x = 100 * conf
+    if x == round(x):
+        return f"{x:.0f}%"
+    places = 1
+    while round(x, places) >= 100 and places < 8:
+        places += 1
+    return f"{x:.{places}f}%"

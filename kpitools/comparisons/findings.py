@@ -51,6 +51,8 @@ from .across import MAX_GROUPS, compare, family_name, finish_pairs, largest, pai
 from .change import change_rows, finish_changes, shift
 from .contrast import _no_mdd, _result, check_options, judge
 from .observations import MIN_N, Observations, gather, samples, single_period
+from ..format import hazard_ratio as ratio
+from ..format import percent
 from .wording import difference, interval, label, month, p_value, value
 
 HEADLINE = ("csat_pct", "nps", "ces_mean", "fcr_pct", "frt_median_h", "ttr_median_h", "abandonment_pct",
@@ -128,17 +130,6 @@ def _p(p: float) -> str:
 def _shift_text(low: float, high: float, low_open: bool, high_open: bool, kpi: str) -> str:
     ends = [difference(x, kpi) if math.isfinite(x) else ("−∞" if x < 0 else "+∞") for x in (low, high)]
     return f"{'(' if low_open else '['}{ends[0]}, {ends[1]}{')' if high_open else ']'}"
-
-
-def ratio(x: float) -> str:
-    """A hazard ratio in a sentence: two decimals below 10.
-
-    Examples
-    --------
-    >>> ratio(0.9), ratio(58.9)
-    ('0.90', '59')
-    """
-    return f"{x:.0f}" if x >= 10 else f"{x:.2f}"
 
 
 def verdict_size(r: Any, kpi: str, flip: bool = False) -> str:
@@ -509,20 +500,3 @@ def findings(ds: Dataset, period: str, alpha: float = 0.05) -> pd.DataFrame:
     out.attrs["level"] = level
     out.attrs["skipped"] = skipped
     return out
-
-
-def percent(conf: float) -> str:
-    """A confidence level in per cent, with the decimals it needs not to read 100 %.
-
-    Examples
-    --------
-    >>> percent(0.95), percent(1 - 0.0366), percent(1 - 0.00037)
-    ('95%', '96.3%', '99.96%')
-    """
-    x = 100 * conf
-    if x == round(x):
-        return f"{x:.0f}%"
-    places = 1
-    while round(x, places) >= 100 and places < 8:
-        places += 1
-    return f"{x:.{places}f}%"
