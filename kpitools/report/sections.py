@@ -29,14 +29,6 @@ CONTRACT = "README, 'The data contract'"
 MIN_N = 30  # below this no verdict is given (SPEC §5), so no channel is named best or worst
 
 
-def _month(period: str) -> str:
-    return fmt.month(period)
-
-
-def _value(value: float, kpi: str) -> str:
-    return fmt.value(value, kpi)
-
-
 def missing(kpis: pd.DataFrame, ids: Sequence[str], period: str, channels: Sequence[str] | None = None) -> Text | None:
     """A note when none of ``ids`` has a value in ``period`` (None when the section can be shown).
 
@@ -65,7 +57,7 @@ def missing(kpis: pd.DataFrame, ids: Sequence[str], period: str, channels: Seque
         titles = ", ".join(get_kpi(k).title for k in absent)
         return say(f"Not available: {titles} ({why}). Add it to the dataset to see this section ({CONTRACT}).")
     titles = ", ".join(get_kpi(k).title for k in ids)
-    return say(f"No data for {titles} in {_month(period)}.")
+    return say(f"No data for {titles} in {fmt.month(period)}.")
 
 
 def _differ(result: pd.DataFrame | None, a: str, b: str) -> bool:
@@ -98,12 +90,12 @@ def channel_title(ds: Any, kpis: pd.DataFrame, kpi: str, period: str, channels: 
     'chat is reopened least (16.7 %), email most (50.0 %)'
     """
     order = ranking(kpis, kpi, period, channels)
-    title, month = get_kpi(kpi).title, _month(period)
+    title, month = get_kpi(kpi).title, fmt.month(period)
     if order.empty:
         return f"No data for {title} in {month}"
     first = order.iloc[0]
     if len(order) == 1:
-        return f"{title} {_value(first.value, kpi)} in {first.channel}, the only channel with data in {month}"
+        return f"{title} {fmt.value(first.value, kpi)} in {first.channel}, the only channel with data in {month}"
     if compared is None:
         try:
             from ..comparisons import compare_channels
@@ -115,9 +107,9 @@ def channel_title(ds: Any, kpis: pd.DataFrame, kpi: str, period: str, channels: 
     thin = (order["n"] < MIN_N).any()
     claims = []
     if order.iloc[1].n >= MIN_N and first.n >= MIN_N and _differ(compared, first.channel, order.iloc[1].channel):
-        claims.append(best.format(channel=first.channel, value=_value(first.value, kpi)))
+        claims.append(best.format(channel=first.channel, value=fmt.value(first.value, kpi)))
     if order.iloc[-2].n >= MIN_N and last.n >= MIN_N and _differ(compared, last.channel, order.iloc[-2].channel):
-        claims.append(worst.format(channel=last.channel, value=_value(last.value, kpi)))
+        claims.append(worst.format(channel=last.channel, value=fmt.value(last.value, kpi)))
     if claims:
         return ", ".join(claims)
     return (f"No clear difference in {title} between the channels in {month}"
@@ -128,17 +120,17 @@ def change_title(ds: Any, kpis: pd.DataFrame, kpi: str, period: str, channel: st
     """A title on the month's change of ``kpi``: "fell"/"rose" only when :func:`kpitools.changes`
     finds the change significant, "no significant change" otherwise, and "no data for <month>"
     when the KPI's tables do not cover the month before (SPEC A15)."""
-    title, month, before_period = get_kpi(kpi).title, _month(period), previous(period)
+    title, month, before_period = get_kpi(kpi).title, fmt.month(period), previous(period)
     now = pick(kpis, kpi, channel, period)
     if math.isnan(now):
         return f"No data for {title} in {month}"
-    head = f"{title} {_value(now, kpi)}{_unit(kpi)} in {month}"
+    head = f"{title} {fmt.value(now, kpi)}{_unit(kpi)} in {month}"
     if not coverage.covers(ds, kpi, before_period):
         return f"{head}; {coverage.no_data(before_period)}"
     before = pick(kpis, kpi, channel, before_period)
     if math.isnan(before):
-        return f"{head}; no value for {_month(before_period)}"
-    was = f"{_value(before, kpi)}{_unit(kpi)}"
+        return f"{head}; no value for {fmt.month(before_period)}"
+    was = f"{fmt.value(before, kpi)}{_unit(kpi)}"
     try:
         from ..comparisons import changes
 
@@ -148,7 +140,7 @@ def change_title(ds: Any, kpis: pd.DataFrame, kpi: str, period: str, channel: st
     rows = rows[(rows["channel"] == channel) & (rows["kind"] == "mom")]
     verdict = rows["verdict"].iloc[0] if len(rows) else None
     if verdict in ("lower", "higher"):
-        return f"{title} {'fell' if verdict == 'lower' else 'rose'} to {_value(now, kpi)}{_unit(kpi)} in {month}, from {was} the month before"
+        return f"{title} {'fell' if verdict == 'lower' else 'rose'} to {fmt.value(now, kpi)}{_unit(kpi)} in {month}, from {was} the month before"
     return f"{head}: no significant change from {was} the month before"
 
 
