@@ -3,10 +3,16 @@
 Inputs are right-censored durations: ``observed`` is True for an event (answered, resolved) and
 False for a censored duration. ``weights`` are case counts, so aggregated
 ``(duration, observed, count)`` rows give exactly the answer of the expanded data.
+
+The curve and quantile rules have one home each, written for many groups at once
+(``_km_groups``, ``_km_quantile_groups``): :func:`km_quantiles` gives every group's quantiles in
+one vectorised pass, and :func:`km_curve`, :func:`km_median` and :func:`km_quantile` are the same
+code for a single group, so a group's numbers agree to the bit whichever way they are asked for.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from itertools import combinations
 from typing import Any, NamedTuple
@@ -80,37 +86,98 @@ def _counts_int(counts: np.ndarray, weights: np.ndarray) -> np.ndarray:
     return counts.astype(np.int64) if np.all(weights == np.round(weights)) else counts
 
 
-def _km_arrays(durations: Any, observed: Any, weights: Any, conf: float) -> dict[str, np.ndarray]:
-    """The columns of :func:`km_curve` as numpy arrays."""
-    z = z_value(conf)
-    t, e, w, _ = _prepare(durations, observed, weights)
-    if len(t) and np.all(t[1:] >= t[:-1]):  # already in time order (as the engine passes it): no sort
-        starts = np.flatnonzero(np.r_[True, t[1:] != t[:-1]])
-        times = t[starts]
+@functools.lru_cache(maxsize=8)
+def _z(conf: float) -> float:
+    """:func:`z_value`, remembered: a curve per channel would otherwise pay scipy's ppf each time."""
+    return z_value(conf)
+
+
+def _first_of_runs(changed: np.ndarray) -> np.ndarray:
+    """Flags of the rows that begin a run, from ``changed`` (row i + 1 differs from row i)."""
+    return np.concatenate((np.ones(1, dtype=bool), changed))
+
+
+def _segment_ends(starts: np.ndarray, size: int) -> np.ndarray:
+    """One past the last position of each segment (segments begin at ``starts``, end at ``size``)."""
+    return np.append(starts[1:], size)
+
+
+def _accumulate(ufunc: np.ufunc, x: np.ndarray, starts: np.ndarray, reverse: bool = False) -> np.ndarray:
+    """``ufunc.accumulate`` of ``x`` restarted at each of ``starts`` (run from each segment's end
+    with ``reverse``): bit for bit what one call per segment gives.
+
+    Segments of a power-of-two length class are stacked as the rows of one padded 2-D block and
+    accumulated along the rows, so each value is still the previous one combined with the next
+    element in the same order (no rounding differs), in one call per length class (at most 64),
+    not per segment; the padding costs at most the size of ``x`` again.
+    """
+    if len(starts) <= 1:
+        return np.ascontiguousarray(ufunc.accumulate(x[::-1])[::-1]) if reverse else ufunc.accumulate(x)
+    lengths = np.diff(starts, append=len(x))
+    length_class = np.frexp(np.maximum(lengths - 1, 0))[1]  # 1 → 0, 2 → 1, 3–4 → 2, 5–8 → 3, …
+    out = np.empty_like(x)
+    for c in np.unique(length_class[lengths > 0]):
+        rows = np.flatnonzero((length_class == c) & (lengths > 0))
+        step = np.arange(lengths[rows].max())
+        inside = step < lengths[rows, None]
+        at = (starts[rows, None] + lengths[rows, None] - 1 - step) if reverse else (starts[rows, None] + step)
+        at = at[inside]
+        block = np.zeros(inside.shape, dtype=x.dtype)  # padding after each segment's end: never read back
+        block[inside] = x[at]
+        out[at] = ufunc.accumulate(block, axis=1)[inside]
+    return out
+
+
+def _km_groups(t: np.ndarray, e: np.ndarray, w: np.ndarray, codes: np.ndarray, n_groups: int,
+               conf: float) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The Kaplan–Meier curves of every group at once: the one home of the curve rule.
+
+    ``t, e, w`` come from :func:`_prepare`; ``codes`` is each row's group, 0 … ``n_groups`` − 1.
+    Returns the columns of :func:`km_curve` (counts as float sums) stacked group after group, and
+    ``bounds``: group ``i`` has the curve rows ``bounds[i]:bounds[i + 1]`` (none: no rows). Rows
+    already in (group, time) order, as the engine passes them, are not sorted again.
+    """
+    z = _z(conf)
+    if len(t) == 0:
+        empty = np.zeros(0)
+        return ({col: empty for col in KM_COLUMNS}, np.zeros(n_groups + 1, dtype=np.intp))
+    same_group = codes[1:] == codes[:-1]
+    if np.all(codes[1:] >= codes[:-1]) and np.all((t[1:] >= t[:-1]) | ~same_group):
+        starts = np.flatnonzero(_first_of_runs((t[1:] != t[:-1]) | ~same_group))
         n_total = np.add.reduceat(w, starts)
         n_event = np.add.reduceat(w * e, starts)
     else:
-        times, inverse = np.unique(t, return_inverse=True)
-        n_total = np.bincount(inverse, weights=w, minlength=len(times))
-        n_event = np.bincount(inverse, weights=w * e, minlength=len(times))
-    n_risk = np.ascontiguousarray(np.cumsum(n_total[::-1])[::-1])
+        order = np.argsort(t, kind="stable") if n_groups == 1 else np.lexsort((t, codes))
+        t, codes = t[order], codes[order]
+        new = _first_of_runs((t[1:] != t[:-1]) | (codes[1:] != codes[:-1]))
+        starts = np.flatnonzero(new)
+        cell = np.empty(len(t), dtype=np.intp)
+        cell[order] = np.cumsum(new) - 1  # each input row's (group, time) cell, summed in input order
+        n_total = np.bincount(cell, weights=w, minlength=len(starts))
+        n_event = np.bincount(cell, weights=w * e, minlength=len(starts))
+    cell_group = codes[starts]
+    bounds = np.searchsorted(cell_group, np.arange(n_groups + 1))
+    first = np.flatnonzero(_first_of_runs(cell_group[1:] != cell_group[:-1]))  # each group's first cell
+    n_risk = _accumulate(np.add, n_total, first, reverse=True)
     with np.errstate(divide="ignore", invalid="ignore"):
-        survival = np.cumprod(1 - n_event / n_risk)
-        greenwood = np.sqrt(np.cumsum(n_event / (n_risk * (n_risk - n_event))))
+        survival = _accumulate(np.multiply, 1 - n_event / n_risk, first)
+        greenwood = np.sqrt(_accumulate(np.add, n_event / (n_risk * (n_risk - n_event)), first))
         ci_low = survival * np.exp(-z * greenwood)
         ci_high = np.minimum(survival * np.exp(z * greenwood), 1.0)
     dead = survival == 0
     ci_low[dead] = np.nan
     ci_high[dead] = np.nan
-    return {
-        "time": times,
-        "n_risk": _counts_int(n_risk, w),
-        "n_event": _counts_int(n_event, w),
-        "n_censor": _counts_int(n_total - n_event, w),
-        "survival": survival,
-        "ci_low": ci_low,
-        "ci_high": ci_high,
-    }
+    return ({"time": t[starts], "n_risk": n_risk, "n_event": n_event, "n_censor": n_total - n_event,
+             "survival": survival, "ci_low": ci_low, "ci_high": ci_high}, bounds)
+
+
+def _km_arrays(durations: Any, observed: Any, weights: Any, conf: float) -> dict[str, np.ndarray]:
+    """The columns of :func:`km_curve` as numpy arrays."""
+    t, e, w, _ = _prepare(durations, observed, weights)
+    curve, _ = _km_groups(t, e, w, np.zeros(len(t), dtype=np.intp), 1, conf)
+    for col in ("n_risk", "n_event", "n_censor"):
+        curve[col] = _counts_int(curve[col], w)
+    return curve
 
 
 def km_curve(durations: Any, observed: Any, weights: Any = None, conf: float = 0.95) -> pd.DataFrame:
@@ -148,41 +215,102 @@ def km_curve(durations: Any, observed: Any, weights: Any = None, conf: float = 0
     return pd.DataFrame(_km_arrays(durations, observed, weights, conf), columns=KM_COLUMNS, copy=False)
 
 
-def _last_distinct(y: np.ndarray) -> float:
-    """The last value R's ``y[!duplicated(y)]`` keeps (NaN counting as one value)."""
-    finite = y[~np.isnan(y)]
-    if np.all(np.diff(finite) >= 0):  # a curve that only rises: its final value (NaN tail included)
-        return float(y[-1])
-    _, first = np.unique(y, return_index=True)  # a non-monotone band: sort it out
-    return float(y[first.max()])
+def _segment_ids(starts: np.ndarray, size: int) -> np.ndarray:
+    """The segment of each of ``size`` positions, segments beginning at ``starts`` (all non-empty)."""
+    if len(starts) == 1:
+        return np.zeros(size, dtype=np.intp)
+    return np.repeat(np.arange(len(starts)), np.diff(starts, append=size))
 
 
-def _survfit_quantile(times: np.ndarray, curve: np.ndarray, p: float = 0.5) -> float:
-    """R's ``survival:::findq`` on a survival step curve; ``math.inf`` where R gives NA.
+def _last_distinct(y: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Per segment of ``y`` (beginning at ``starts``), the last value R's ``y[!duplicated(y)]``
+    keeps, NaN counting as one value."""
+    seg = _segment_ids(starts, len(y))
+    out = y[_segment_ends(starts, len(y)) - 1]  # a curve that only rises: its final value (NaN tail included)
+    finite = np.flatnonzero(~np.isnan(y))
+    falls = (seg[finite][1:] == seg[finite][:-1]) & ~(np.diff(y[finite]) >= 0)
+    jumbled = np.unique(seg[finite][1:][falls])
+    if len(jumbled) == 0:
+        return out
+    # a non-monotone band: the value whose first occurrence comes last
+    at = np.flatnonzero(np.isin(seg, jumbled))
+    at = at[np.lexsort((at, y[at], seg[at]))]  # by segment, value (NaN last), position
+    ys, ss = y[at], seg[at]
+    same = (ss[1:] == ss[:-1]) & ((ys[1:] == ys[:-1]) | (np.isnan(ys[1:]) & np.isnan(ys[:-1])))
+    firsts = at[_first_of_runs(~same)]
+    latest = np.full(len(starts), -1)
+    np.maximum.at(latest, seg[firsts], firsts)
+    out[jumbled] = y[latest[jumbled]]
+    return out
 
-    R works on F = 1 − S from (0, 0): it keeps the first occurrence of each F value, drops NA,
-    and takes, by value, the point with the smallest F ≥ p − tol and the one with the smallest
-    F ≥ p + tol; the quantile is the midpoint of their times (so a flat stretch at p gives the
-    midpoint with the next drop). If the last distinct F is p (within tol) the stretch runs to
-    the last follow-up time. "By value" matters only for a band that is not monotone; the
-    first occurrence of a value is its earliest time, which ``argmin`` picks anyway.
+
+def _survfit_quantiles(x: np.ndarray, y: np.ndarray, starts: np.ndarray, p: float,
+                       last: np.ndarray) -> np.ndarray:
+    """R's ``survival:::findq`` on each segment of step curves; ``math.inf`` where R gives NA.
+
+    Each segment (beginning at ``starts``) holds the origin (0, 0) and then the times ``x`` and
+    the F = 1 − S values of one curve; ``y`` has a row of F values per kind of curve (the curve,
+    its bands), ``last`` the matching rows of :func:`_last_distinct`. R keeps the first
+    occurrence of each F value, drops NA, and takes, by value, the point with the smallest
+    F ≥ p − tol and the one with the smallest F ≥ p + tol; the quantile is the midpoint of their
+    times (so a flat stretch at p gives the midpoint with the next drop). If the last distinct F
+    is p (within tol) the stretch runs to the last follow-up time. "By value" matters only for a
+    band that is not monotone; the first occurrence of a value is its earliest time. Returns
+    one row per row of ``y``, one column per segment.
     """
     tol = QUANTILE_TOLERANCE
-    x = np.concatenate([[0.0], times])
-    y = np.concatenate([[0.0], 1 - curve])
-    if np.isnan(y).all() or np.nanmax(y) < p:
-        return math.inf
+    size = y.shape[1]
+    seg = _segment_ids(starts, size)
+    position = np.arange(size)
+    top = np.fmax.reduceat(y, starts, axis=1)  # NaN only for a segment of NaN
 
-    def time_of_smallest_at_least(values: np.ndarray) -> float:
+    def time_of_smallest_at_least(values: np.ndarray) -> np.ndarray:
         ok = values >= p  # False for NaN
-        return float(x[ok][np.argmin(values[ok])]) if ok.any() else math.nan
+        smallest = np.minimum.reduceat(np.where(ok, values, np.inf), starts, axis=1)
+        first = np.minimum.reduceat(np.where(ok & (values == smallest[:, seg]), position, size), starts, axis=1)
+        return np.where(first < size, x[np.minimum(first, size - 1)], np.nan)
 
     start = time_of_smallest_at_least(y + tol)
     quantile = (start + time_of_smallest_at_least(y - tol)) / 2
-    last = _last_distinct(y)
-    if not math.isnan(last) and abs(p - last) < tol:
-        quantile = (start + x[-1]) / 2
-    return math.inf if math.isnan(quantile) else quantile
+    flat_to_the_end = ~np.isnan(last) & (np.abs(p - last) < tol)
+    quantile = np.where(flat_to_the_end, (start + x[_segment_ends(starts, size) - 1]) / 2, quantile)
+    return np.where(np.isnan(top) | (top < p) | np.isnan(quantile), np.inf, quantile)
+
+
+def _survfit_quantile(times: np.ndarray, curve: np.ndarray, p: float = 0.5) -> float:
+    """:func:`_survfit_quantiles` of one curve (``times`` ascending, survival ``curve``)."""
+    x = np.concatenate([[0.0], times])
+    y = np.concatenate([[0.0], 1 - curve])
+    starts = np.zeros(1, dtype=np.intp)
+    return float(_survfit_quantiles(x, y[None, :], starts, p, _last_distinct(y, starts)[None, :])[0, 0])
+
+
+def _km_quantile_groups(t: np.ndarray, e: np.ndarray, w: np.ndarray, codes: np.ndarray, n_groups: int,
+                        qs: Any, conf: float) -> dict[float, KmMedian]:
+    """Per quantile in ``qs``, the :func:`km_quantile` of every group as arrays (NaN: no rows).
+
+    The one home of the quantile rule: :func:`km_quantile` is this for one group. Arguments as
+    for :func:`_km_groups`.
+    """
+    for q in qs:
+        if not 0 < q < 1:
+            raise ValueError("q must be strictly between 0 and 1")
+    curve, bounds = _km_groups(t, e, w, codes, n_groups, conf)
+    present = np.flatnonzero(bounds[1:] > bounds[:-1])
+    out = {q: KmMedian(*np.full((3, n_groups), np.nan)) for q in qs}
+    if len(present) == 0:
+        return out
+    first = bounds[present]
+    starts = first + np.arange(len(first))
+    x = np.insert(curve["time"], first, 0.0)  # every curve starts at the origin (0, F = 0)
+    y = np.insert(1 - np.stack([curve[col] for col in ("survival", "ci_low", "ci_high")]), first, 0.0, axis=1)
+    last = np.stack([_last_distinct(row, starts) for row in y])  # the curve and its two bands
+    for q in qs:  # a few quantiles of the same curves
+        value, low, high = out[q]
+        value[present], low[present], high[present] = _survfit_quantiles(x, y, starts, q, last)
+        # S fell from above 1 − q straight to 0, where the band is undefined
+        low[np.isfinite(value) & (low == np.inf)] = np.nan
+    return out
 
 
 def km_quantile(durations: Any, observed: Any, weights: Any = None, q: float = 0.5,
@@ -198,16 +326,56 @@ def km_quantile(durations: Any, observed: Any, weights: Any = None, q: float = 0
     >>> km_quantile(list(range(1, 11)), [True] * 10, q=0.9)   # R: 9.5 (midpoint rule at S = 0.1)
     KmMedian(median=9.5, low=8.0, high=inf)
     """
-    if not 0 < q < 1:
-        raise ValueError("q must be strictly between 0 and 1")
-    curve = _km_arrays(durations, observed, weights, conf)
-    if len(curve["time"]) == 0:
-        return KmMedian(math.nan, math.nan, math.nan)
-    value, low, high = (_survfit_quantile(curve["time"], curve[col], q)
-                        for col in ("survival", "ci_low", "ci_high"))
-    if math.isfinite(value) and low == math.inf:
-        low = math.nan  # S fell from above 1 − q straight to 0, where the band is undefined
-    return KmMedian(value, low, high)
+    t, e, w, _ = _prepare(durations, observed, weights)
+    value, low, high = _km_quantile_groups(t, e, w, np.zeros(len(t), dtype=np.intp), 1, (q,), conf)[q]
+    # math.nan itself, so that equal results compare equal as tuples (R's NA twice)
+    return KmMedian(*(math.nan if math.isnan(x) else float(x) for x in (value[0], low[0], high[0])))
+
+
+def km_quantiles(durations: Any, observed: Any, groups: Any, weights: Any = None, q: Any = (0.5,),
+                 conf: float = 0.95) -> pd.DataFrame:
+    """:func:`km_quantile` of every group at once, for one or more quantiles ``q``.
+
+    One vectorised pass over all rows (no loop over groups): thousands of channels cost about
+    what one channel with as many rows costs, and each group's numbers are bit for bit those of
+    :func:`km_quantile` on its rows alone.
+
+    Parameters
+    ----------
+    durations, observed, weights, conf
+        As for :func:`km_curve`.
+    groups : array_like
+        Group label of each row, no missing values. A Categorical keeps its category order and
+        its categories without rows.
+    q : float or sequence of float
+        Quantiles, each strictly between 0 and 1 (0.5: the median).
+
+    Returns
+    -------
+    DataFrame
+        One row per group (sorted labels, or the category order), index named ``group``;
+        columns ``(q, "median" | "low" | "high")`` as the fields of :class:`KmMedian`
+        (``math.inf``: not reached). A group without rows has NaN.
+
+    Examples
+    --------
+    >>> res = km_quantiles([1, 2, 3, 4, 5, 6, 7], [1] * 7, list("aaaabbb"), q=[0.5, 0.9])
+    >>> res[0.5]
+           median  low  high
+    group
+    a         2.5  1.0   inf
+    b         6.0  5.0   inf
+    >>> tuple(res.loc["a", 0.5]) == km_median([1, 2, 3, 4], [1] * 4)
+    True
+    """
+    qs = [float(x) for x in np.atleast_1d(q)]
+    t, e, w, g = _prepare(durations, observed, weights, groups)
+    if np.any(g.codes < 0):
+        raise ValueError("groups must not contain missing values")
+    found = _km_quantile_groups(t, e, w, np.asarray(g.codes, dtype=np.intp), len(g.categories), qs, conf)
+    columns = pd.MultiIndex.from_product([qs, list(KmMedian._fields)])
+    values = np.column_stack([col for x in qs for col in found[x]]) if qs else np.zeros((len(g.categories), 0))
+    return pd.DataFrame(values, index=pd.Index(g.categories, name="group"), columns=columns)
 
 
 def km_median(durations: Any, observed: Any, weights: Any = None, conf: float = 0.95) -> KmMedian:
