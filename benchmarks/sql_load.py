@@ -23,7 +23,7 @@ import pandas as pd
 
 from kpitools.catalog import catalog
 from kpitools.config import read_config
-from kpitools.engine.context import steps
+from kpitools.engine.sqltext import steps
 from kpitools.rules import wall_steps
 
 _ISO = r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}(:?\d{2})?)?)?$"

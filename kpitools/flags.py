@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from .dataset import ROW
-from .engine.context import floor_div, q, steps
+from .engine.sqltext import floor_div, q, steps
 from .quality import SPIKE_THRESHOLD, signup_spikes
 from .schema import TABLE_ORDER, TABLES
 from .timeparse import utc_offsets

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
+import ibis
 import numpy as np
 import pandas as pd
 import pytest
@@ -21,6 +21,7 @@ import kpitools as kt
 import kpitools.dataset as dataset_module
 import kpitools.loading as loading
 from kpitools.dataset import Dataset, Store
+from kpitools.engine import clock as engine_clock
 from kpitools.engine import context as engine_context
 from kpitools.engine import kpis_to_csv
 from kpitools.timeparse import utc_offsets
@@ -166,7 +167,7 @@ def test_business_hours_by_buckets_and_by_asof_join_agree(monkeypatch):
     sample = ROOT / "data" / "sample"
     ds = kt.load(sample)
     buckets = kpis_to_csv(kt.kpis(ds, "2026-10"))
-    monkeypatch.setattr(engine_context, "MAX_CLOCK_BUCKETS", 0)  # force the ASOF fallback
+    monkeypatch.setattr(engine_clock, "MAX_CLOCK_BUCKETS", 0)  # force the ASOF fallback
     assert kpis_to_csv(kt.kpis(ds, "2026-10")) == buckets
     assert "coverage_pct" in buckets and "frt_bh_median_h" in buckets
 
@@ -195,16 +196,15 @@ def test_engine_local_months_and_days_match_pandas(zone, start, seed):
     ds = make_dataset(tickets=tickets(2, created=[lo.tz_convert(zone), hi.tz_convert(zone)]), timezone=zone,
                       as_of=hi.tz_convert(zone))
     with engine_context.Context(ds, None) as ctx:
-        edges = np.concatenate([ctx._month_steps[0], ctx._offsets[0]])
+        time = ctx.time
+        edges = np.concatenate([time.month_steps[0], time.bounds])
         t = np.concatenate([np.random.default_rng(seed).integers(lo.value, hi.value, 2_000), edges - 1, edges,
                             edges + 1, [lo.value, hi.value]])
         t = t[(t >= lo.value) & (t <= hi.value)]
         t = t - t % 1000  # stored instants are whole microseconds
-        con = duckdb.connect()
-        con.register("x", pd.DataFrame({"ns": t}))
-        us = ctx._us("ns")
-        got = con.execute(f"SELECT {ctx._mon(us, 'ns')} AS m, {ctx._mon(us)} AS m_us, {ctx._day(us, 'ns')} AS d "
-                          "FROM x").df()
+        x = ibis.memtable(pd.DataFrame({"ns": t}))
+        us = time.us(x.ns)
+        got = ctx.execute(x.select(m=time.mon(us, x.ns), m_us=time.mon(us), d=time.day(us, x.ns)))
     local = pd.DatetimeIndex(t.view("datetime64[ns]")).tz_localize("UTC").tz_convert(zone).tz_localize(None).values
     np.testing.assert_array_equal(got["m"], local.astype("datetime64[M]").view("i8"))
     np.testing.assert_array_equal(got["m_us"], got["m"])

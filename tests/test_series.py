@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
@@ -12,20 +11,36 @@ import kpitools as kt
 from kpitools import series
 from tests.factories import make_dataset
 
-NEVER = np.iinfo(np.int64).max
+_ORIGIN = pd.Timestamp("2026-09-25", tz="UTC")
 
 
-@settings(max_examples=100, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 50), st.one_of(st.integers(0, 20), st.none())), max_size=40),
-       st.lists(st.tuples(st.integers(0, 60), st.integers(0, 10)), min_size=1, max_size=10))
-def test_backlog_at_matches_a_direct_count(tickets, instants):
-    # each ticket: created c, resolved c + d (or never); each instant: end e and t_end = e - k (<= e)
-    created = np.array([c for c, _ in tickets], dtype=np.int64)
-    resolved = np.array([NEVER if d is None else c + d for c, d in tickets], dtype=np.int64)
-    ends = np.array([e for e, _ in instants], dtype=np.int64)
-    t_ends = np.array([e - k for e, k in instants], dtype=np.int64)
-    expected = [int(((created < e) & (resolved > t)).sum()) for e, t in zip(ends, t_ends)]
-    assert series.backlog_at(created, resolved, ends, t_ends).tolist() == expected
+@settings(max_examples=15, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 40 * 24), st.one_of(st.integers(0, 20 * 24), st.none()), st.booleans(),
+                          st.sampled_from(["chat", "email"])), min_size=1, max_size=30),
+       st.integers(10 * 24, 50 * 24))
+def test_daily_backlog_matches_a_direct_count(rows, as_of_h):
+    # each ticket: created c hours after the origin, resolved d hours later (or never), abandoned or
+    # not; a day's backlog = non-abandoned, created by as_of and before the day's end, not resolved
+    # by min(day end, as_of)
+    hour = pd.Timedelta(hours=1)
+    made = [(_ORIGIN + c * hour, None if d is None else _ORIGIN + (c + d) * hour, a, ch) for c, d, a, ch in rows]
+    as_of = _ORIGIN + as_of_h * hour
+
+    def wall(t):
+        return None if t is None else t.tz_localize(None).isoformat()
+
+    ds = make_dataset(tickets={"ticket_id": [f"t{i}" for i in range(len(rows))], "channel": [m[3] for m in made],
+                               "created_at": [wall(m[0]) for m in made], "resolved_at": [wall(m[1]) for m in made],
+                               "abandoned": [m[2] for m in made]}, as_of=wall(as_of))
+    got = series.daily_backlog(ds, "2026-10")
+    assert len(got) > 0
+    for day, channel, backlog in got.itertuples(index=False):
+        end = pd.Timestamp(day, tz="UTC") + pd.Timedelta(days=1)
+        t_end = min(end, as_of)
+        expected = sum(1 for created, resolved, abandoned, ch in made
+                       if not abandoned and created <= as_of and created < end
+                       and (resolved is None or resolved > t_end) and channel in (ch, "all"))
+        assert backlog == expected, (day, channel)
 
 
 def _backlog_world():

@@ -7,7 +7,8 @@ import datetime as dt
 import itertools
 from pathlib import Path
 
-import duckdb
+import ibis
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -65,10 +66,9 @@ def test_most_specific_policy_wins() -> None:
                 SlaPolicy("first_reply", 2, channel="email", priority="high"),
                 SlaPolicy("first_reply", 3, channel="email")]  # equal to #1, later in the file: never used
     rows = [("email", "high"), ("email", "low"), ("email", None), ("chat", "high"), ("chat", None)]
-    case = policy_cases(policies, "chan", "prio")
-    got = duckdb.sql(f"SELECT {case} FROM (VALUES {', '.join(str(r).replace('None', 'NULL') for r in rows)}) "
-                     "AS t(chan, prio)").fetchall()
-    assert [g[0] for g in got] == [3, 1, 1, 2, 0]
+    t = ibis.memtable(pd.DataFrame(rows, columns=["chan", "prio"]))
+    got = ibis.duckdb.connect().execute(t.select(pol=policy_cases(policies, t.chan, t.prio)))["pol"]
+    assert got.tolist() == [3, 1, 1, 2, 0]
 
 
 # ---------------------------------------------------------------- known answers

@@ -17,7 +17,7 @@ from . import satisfaction as satisfaction_kpis
 from . import speed as speed_kpis
 from .backend import Backend
 from .context import HOUR_US, Context
-from .durations import counts as duration_counts
+from .observe import duration_counts
 from .tidy import ALL, finish
 
 Periods = str | list[str]
@@ -309,12 +309,11 @@ def survival_curve(ds: Dataset, metric: str = "ttr", by: str | None = "channel",
             counts = conv.wait_counts(ctx, business_hours).assign(g=lambda f: f["g"] if by else ALL)
             return _curves(counts)
         t = ctx.tickets(by or "channel")
-        t = t.filter(t.created_us <= ctx.as_of_us, ~t.abandoned)
+        t = t.filter(t.created_us <= ctx.as_of_us)
         if ctx.periods:
             t = t.filter(t.created_mon.isin(ctx.months))
-        event = t.fr_us if metric == "frt" else t.res_us
-        dur = t[f"{metric}_bh_us"] if business_hours else event.coalesce(ctx.as_of_us) - t.created_us
-        counts = duration_counts(t, dur, event.notnull(), ctx.execute)
+        counts = duration_counts(ctx, t, "fr_us" if metric == "frt" else "res_us",
+                                 f"{metric}_bh_us" if business_hours else None)
         counts["g"] = ALL if by is None else ctx.segment_labels(counts["g"], by)
     return _curves(counts)
 

@@ -1,8 +1,9 @@
-"""The Ibis backend: one DuckDB connection per engine run and the way narrow tables get into it.
+"""The Ibis backend: one connection per engine run and the way tables get into it.
 
-Ibis is imported here, lazily, so that ``import kpitools`` stays fast. Expressions built by the
-engine use only portable operations (integer arithmetic on microsecond columns, exact counts,
-joins, one window ``lead``); they compile unchanged for other Ibis backends.
+Ibis is imported here, lazily, so that ``import kpitools`` stays fast. Every query of the engine
+is an Ibis expression built from portable operations (integer arithmetic on instants, exact
+counts, joins, window functions), which Ibis compiles for the connection's own dialect; this
+module only reaches the connection through Ibis's backend API.
 """
 
 from __future__ import annotations
@@ -38,41 +39,57 @@ def ibis_module() -> Any:
     return ibis
 
 
+def _stored_columns(store: Any, name: str) -> list[str]:
+    """Every column of a stored table, the hidden ones included (the store lists only some of
+    them): its schema, read through Ibis on a cursor of the store."""
+    con = ibis_module().duckdb.from_connection(store.con.cursor())
+    try:
+        with _quiet():
+            return list(con.table(name).columns)
+    finally:
+        con.disconnect()
+
+
 class Backend:
-    """A DuckDB connection and the storage used to register the engine's narrow tables.
+    """An Ibis connection and the storage used to bring tables into it.
 
     Parameters
     ----------
     storage : {"memory", "parquet"}
-        ``"memory"`` registers Arrow tables in the connection (zero copy); ``"parquet"`` writes
-        them to Parquet files in a temporary folder and scans those (the same expressions over a
-        second kind of source; used by the portability tests).
-    con : ibis DuckDB backend, optional
+        ``"memory"`` passes Arrow tables as Ibis memtables (zero copy on DuckDB); ``"parquet"``
+        writes them to Parquet files in a temporary folder and reads those (the same expressions
+        over a second kind of source; used by the portability tests).
+    con : Ibis backend, optional
         Reuse a connection (tests share one); a new in-memory DuckDB otherwise.
+    shared : bool
+        The connection outlives the run (a process-wide Spark session): :meth:`close` drops the
+        run's cached tables and leaves the connection open.
 
     Notes
     -----
     By default the engine runs on :meth:`on_store`: a connection to the dataset's own DuckDB
     store, where the stored tables are read in place. Any other backend first gets a copy of
-    each stored table it needs (:meth:`base`).
+    each stored table it needs (:meth:`stored`).
 
     Examples
     --------
     >>> b = Backend()
     >>> t = b.table("x", pa.table({"a": [1, 2, 3]}))
-    >>> int(b.execute(t.a.sum().name("s").as_table())["s"][0])
-    6
+    >>> int(b.execute(t.a.sum().name("s").as_table())["s"][0]), b.scalar(t.count())
+    (6, 3)
     """
 
-    def __init__(self, storage: str = "memory", con: Any = None):
+    def __init__(self, storage: str = "memory", con: Any = None, shared: bool = False):
         if storage not in ("memory", "parquet"):
             raise ValueError(f"storage must be 'memory' or 'parquet', got {storage!r}")
         ibis = ibis_module()
         self.storage = storage
+        self.shared = shared
         self.con = con if con is not None else ibis.duckdb.connect()
         self.store: Any = None
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
-        self._bases: dict[tuple[int, str], str] = {}
+        self._copies: dict[tuple[int, str], Any] = {}
+        self._cached: list[Any] = []
 
     @classmethod
     def on_store(cls, store: Any) -> Backend:
@@ -84,8 +101,17 @@ class Backend:
         return backend
 
     def close(self) -> None:
-        """Close the connection (and with it the temporary tables of the run)."""
-        self.con.disconnect()
+        """Close the connection (and with it the temporary tables of the run); a shared one stays
+        open and loses only the run's cached tables."""
+        self.release()
+        if not self.shared:
+            self.con.disconnect()
+
+    def release(self) -> None:
+        """Release what :meth:`cache` kept in a backend's own cache (the connection stays open)."""
+        with _quiet():
+            while self._cached:
+                self._cached.pop().release()
 
     def _folder(self) -> Path:
         if self._tmp is None:
@@ -93,7 +119,7 @@ class Backend:
         return Path(self._tmp.name)
 
     def table(self, name: str, data: pa.Table) -> Any:
-        """Register an Arrow table and return it as an Ibis table expression."""
+        """An Arrow table as an Ibis table expression on this connection."""
         ibis = ibis_module()
         if self.storage == "memory":
             return ibis.memtable(data)
@@ -102,38 +128,35 @@ class Backend:
         with _quiet():
             return self.con.read_parquet(path)
 
-    def register(self, name: str, data: pa.Table) -> str:
-        """Register an Arrow table under a fresh SQL name (returned, quoted) for raw SQL."""
-        sql_name = f"kpitools_{''.join(c if c.isalnum() else '_' for c in name)}_{next(_names)}"
-        if self.storage == "memory":
-            self.con.con.register(sql_name, data)
-        else:
-            path = self._folder() / f"{sql_name}.parquet"
-            pq.write_table(data, path)
-            self.con.con.execute(f"CREATE TEMP VIEW {sql_name} AS SELECT * FROM read_parquet('{path}')")
-        return sql_name
-
-    def base(self, store: Any, name: str) -> str:
-        """The SQL name of the stored table ``name`` of ``store`` as this backend sees it."""
-        if store is self.store:
-            return '"' + name.replace('"', '""') + '"'
+    def stored(self, store: Any, name: str) -> Any:
+        """The stored table ``name`` of ``store`` (in its stored form, hidden columns included)."""
         key = (id(store), name)
-        if key not in self._bases:
-            self._bases[key] = self.register(name, store.arrow(name))
-        return self._bases[key]
-
-    def sql(self, query: str) -> Any:
-        """A raw DuckDB query as an Ibis table expression."""
-        with _quiet():
-            return self.con.sql(query)
+        if key not in self._copies:
+            if store is self.store:
+                with _quiet():
+                    self._copies[key] = self.con.table(name)
+            else:
+                self._copies[key] = self.table(name, store.arrow(name, _stored_columns(store, name)))
+        return self._copies[key]
 
     def cache(self, expr: Any) -> Any:
-        """Materialise a shared intermediate once (a temporary DuckDB table) and return it."""
+        """Materialise a shared intermediate once and return it: a temporary table, or where the
+        backend has none (PySpark) Ibis's cache of the expression (a cached temporary view)."""
         with _quiet():
-            return self.con.create_table(f"kpitools_cache_{next(_names)}", expr, temp=True)
+            try:
+                return self.con.create_table(f"kpitools_cache_{next(_names)}", expr, temp=True)
+            except NotImplementedError:
+                table = expr.cache()
+        self._cached.append(table)
+        return table
 
     def execute(self, expr: Any) -> pd.DataFrame:
-        """Run an expression on this connection and return pandas (DuckDB's own conversion:
-        numeric columns arrive without Arrow and Ibis copies in between)."""
+        """Run a table expression on this connection and return pandas (via Arrow: numeric columns
+        arrive without Ibis's per-column conversions)."""
         with _quiet():
             return self.con.to_pyarrow(expr).to_pandas()
+
+    def scalar(self, expr: Any) -> Any:
+        """Run a scalar expression (a count, a flag) and return the Python value."""
+        with _quiet():
+            return self.con.to_pyarrow(expr).as_py()

@@ -8,7 +8,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .context import FOLLOW_H, HOUR_US, Context
+from .context import HOUR_US, Context
+from .narrow import FOLLOW_H
 from .tidy import grid, rows, share_rows
 
 FOLLOW_US = FOLLOW_H * HOUR_US

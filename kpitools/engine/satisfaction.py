@@ -1,7 +1,7 @@
 """Satisfaction KPIs (SPEC §4, A12): surveys responded in the period, per segment.
 
-One Ibis pass counts responses per ``(mon, g, survey, score)``; scales are small, so every mean,
-share and NPS is derived in numpy from those counts.
+One Ibis pass counts responses per ``(mon, g, survey, score)`` (:func:`.observe.score_counts`);
+scales are small, so every mean, share and NPS is derived in numpy from those counts.
 """
 
 from __future__ import annotations
@@ -11,15 +11,10 @@ import pandas as pd
 
 from ..stats import nps_ci
 from .context import Context
-from .tidy import grid, mean_rows, rows, share_rows, with_all
+from .observe import score_counts  # also read from here by kpitools.comparisons
+from .tidy import grid, mean_rows, rows, share_rows
 
-
-def score_counts(ctx: Context, by: str) -> pd.DataFrame:
-    """Responses per ``(mon, g, survey, score)`` in the periods, plus the ``all`` segment."""
-    s = ctx.surveys(by)
-    s = s.filter(s.responded_mon.isin(ctx.months)).mutate(mon=s.responded_mon)
-    out = ctx.execute(s.group_by(["mon", "g", "survey", "score"]).aggregate(n=s.count()))
-    return with_all(out, ["mon", "survey", "score"], ["n"])
+__all__ = ["compute", "score_counts"]
 
 
 def _pivot(counts: pd.DataFrame, survey: str, index: pd.MultiIndex) -> pd.DataFrame:

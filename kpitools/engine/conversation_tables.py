@@ -1,0 +1,162 @@
+"""The narrow tables of SPEC §8 (B3–B7), which carry every conversation rule once.
+
+* :func:`ticket_facts` — one row per non-spam, non-abandoned ticket created by as_of (B7.2):
+  channel, priority, creation, first reply and resolution (blanked after as_of), whether its
+  conversation is outbound (B2, decided from every kept message, B7.3).
+* :func:`events` — each ticket's messages, resolution and status changes up to as_of in the
+  order of B7.3 (``seq``): customer messages, then agent and bot messages in file order, then
+  ``resolved_at``, then status changes in file order (a change takes effect at
+  ``max(changed_at, created_at)``, B7.5).
+* :func:`waits` — the next-reply waits of B3, found with window functions over ``events``: a
+  customer message opens a wait when it is the first after the last agent message or
+  resolution (the *boundary*), comes after the first agent reply (inbound) and before the
+  ticket's final resolution; the next agent message closes it, else the next resolution or
+  as_of censors it.
+* :func:`status_spans` — each ticket's time in each status: ``new`` from creation, then each
+  status from its change to the next, the last one up to as_of.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ..conversations import CONVERSATION
+from ..dataset import ROW
+from ..schema import SOLVED
+from .narrow import not_spam
+
+if TYPE_CHECKING:
+    from .context import Context
+
+
+def ticket_facts(ctx: Context) -> Any:
+    """Non-spam, non-abandoned tickets created by as_of (SPEC B7.2): ``tk`` (row key), ``tid``
+    (ticket id as text), ``chan``, ``prio``, ``c_ns``, ``fr_ns``/``res_ns`` (empty after as_of),
+    ``c_mon``, ``outbound``. Cached once per run."""
+    def build() -> Any:
+        ibis, time, as_of = ctx.ibis, ctx.time, ctx.as_of_ns_int
+        none = ibis.null("int64")
+
+        def stamp(column: str) -> Any:
+            return ibis.ifelse(t[column] <= as_of, t[column], none) if ctx.has("tickets", column) else none
+
+        t = ctx.stored("tickets")
+        abandoned = t.abandoned.coalesce(False) if ctx.has("tickets", "abandoned") else ibis.literal(False)
+        t = t.filter(t.created_at <= as_of, ~abandoned, not_spam(ctx, "tickets", t))
+        r = t.select(tk=t[ROW], tid=ctx.text("tickets", t, "ticket_id"), chan=ctx.text("tickets", t, "channel"),
+                     prio=ctx.text("tickets", t, "priority") if ctx.has("tickets", "priority")
+                     else ibis.null("string"),
+                     c_ns=t.created_at, fr_ns=stamp("first_response_at"), res_ns=stamp("resolved_at"),
+                     c_mon=time.mon(time.us(t.created_at), t.created_at, ctx.span("tickets", "created_at")))
+        if "messages" not in ctx.ds.tables:
+            return ctx.backend.cache(r.mutate(outbound=ibis.literal(False)))
+        # B2: an agent wrote first, or no customer wrote (bots never decide)
+        m = ctx.stored("messages")
+        o = m.group_by(conv=m[CONVERSATION]).aggregate(
+            first_agent=m.sent_at.min(where=m.author == "agent"),
+            first_customer=m.sent_at.min(where=m.author == "customer"),
+            customers=m.count(where=m.author == "customer"))
+        j = r.left_join(o, r.tid == o.conv)
+        outbound = ((j.first_agent < j.first_customer) | (j.customers == 0)).coalesce(False)
+        return ctx.backend.cache(j.select(*r.columns, outbound=outbound))
+    return ctx.memo(("conv_tickets",), build)
+
+
+def _linked(ctx: Context, rel: Any, tid: Any) -> Any:
+    """``rel`` joined to the ticket facts on the ticket id ``tid`` (an expression on ``rel``)."""
+    facts = ticket_facts(ctx).select("tk", "tid", "c_ns")
+    return rel.join(facts, tid == facts.tid)
+
+
+def _status_changes(ctx: Context) -> Any:
+    """Status changes up to as_of of the kept tickets: ``tk``, ``t`` (the change takes effect at
+    ``max(changed_at, created_at)``, B7.5), ``row``, ``status``."""
+    s = ctx.stored("status_changes")
+    s = s.filter(s.changed_at <= ctx.as_of_ns_int)
+    j = _linked(ctx, s, ctx.text("status_changes", s, "ticket_id"))
+    return j.select(tk=j.tk, t=ctx.ibis.greatest(j.changed_at, j.c_ns), row=j[ROW].cast("int64"), status=j.status)
+
+
+def events(ctx: Context) -> Any:
+    """Each ticket's events up to as_of in the order of SPEC B7.3: ``tk``, ``t`` (ns), ``kind``
+    (``c`` customer, ``a`` agent, ``b`` bot message, ``R`` resolution, ``O`` change to a status
+    that is not solved/closed), ``seq`` (1, 2, ... per ticket)."""
+    def build() -> Any:
+        ibis = ctx.ibis
+        facts = ticket_facts(ctx)
+        done = facts.filter(facts.res_ns.notnull())
+        parts = [done.select(tk=done.tk, t=done.res_ns, rank=ibis.literal(2, "int64"),
+                             row=ibis.literal(0, "int64"), kind=ibis.literal("R"))]
+        if "messages" in ctx.ds.tables:
+            m = ctx.stored("messages")
+            m = m.filter(m.sent_at <= ctx.as_of_ns_int)
+            j = _linked(ctx, m, m[CONVERSATION])
+            parts.append(j.select(
+                tk=j.tk, t=j.sent_at, rank=ibis.ifelse(j.author == "customer", 0, 1).cast("int64"),
+                row=j[ROW].cast("int64"),
+                kind=ibis.cases((j.author == "customer", "c"), (j.author == "agent", "a"), else_="b")))
+        if "status_changes" in ctx.ds.tables:
+            s = _status_changes(ctx)
+            parts.append(s.select(tk=s.tk, t=s.t, rank=ibis.literal(3, "int64"), row=s.row,
+                                  kind=ibis.ifelse(s.status.isin(list(SOLVED)), "R", "O")))
+        u = ibis.union(*parts, distinct=False) if len(parts) > 1 else parts[0]
+        seq = ibis.row_number().over(ibis.window(group_by=u.tk, order_by=[u.t, u.rank, u.row])) + 1
+        return ctx.backend.cache(u.select(tk=u.tk, t=u.t, kind=u.kind, seq=seq))
+    return ctx.memo(("conv_events",), build)
+
+
+def waits(ctx: Context) -> Any:
+    """The next-reply waits (SPEC B3, B7.3): ``tk``, ``chan``, ``prio``, ``start_ns``, ``end_ns``
+    (the closing agent message, else the censoring resolution or as_of), ``closed``,
+    ``start_mon``. Cached once per run."""
+    def build() -> Any:
+        ibis, time = ctx.ibis, ctx.time
+        ev = events(ctx)
+        whole = ibis.window(group_by=ev.tk)
+        after = ibis.window(group_by=ev.tk, order_by=ev.seq, rows=(1, None))
+        before = ibis.window(group_by=ev.tk, order_by=ev.seq, rows=(None, -1))
+
+        def when(cond: Any, value: Any) -> Any:
+            return ibis.ifelse(cond, value, ibis.null("int64"))
+
+        agent, resolved = ev.kind == "a", ev.kind == "R"
+        f = ev.mutate(
+            first_agent=when(agent, ev.seq).min().over(whole),
+            last_reopen=when(ev.kind == "O", ev.seq).max().over(whole),
+            # the last agent message or resolution before this event: a wait's group
+            boundary=when(agent | resolved, ev.seq).max().over(before),
+            next_a=when(agent, ev.seq).min().over(after), next_a_t=when(agent, ev.t).min().over(after),
+            next_r=when(resolved, ev.seq).min().over(after), next_r_t=when(resolved, ev.t).min().over(after))
+        # the final resolution: the first one after the last reopen (none while reopened)
+        final = when((f.kind == "R") & (f.seq > f.last_reopen.coalesce(0)), f.seq).min()
+        g = f.mutate(final_res=final.over(ibis.window(group_by=f.tk)))
+        facts = ticket_facts(ctx).select(k_tk="tk", chan="chan", prio="prio", outbound="outbound")
+        c = g.join(facts, g.tk == facts.k_tk)
+        c = c.filter(c.kind == "c", c.outbound | (c.seq > c.first_agent),
+                     c.final_res.isnull() | (c.seq < c.final_res))
+        c = c.mutate(nth=ibis.row_number().over(ibis.window(group_by=[c.tk, c.boundary], order_by=c.seq)))
+        c = c.filter(c.nth == 0)
+        closed = c.next_a.notnull() & (c.next_r.isnull() | (c.next_a < c.next_r))
+        return ctx.backend.cache(c.select(
+            tk=c.tk, chan=c.chan, prio=c.prio, start_ns=c.t, closed=closed,
+            end_ns=ibis.ifelse(closed, c.next_a_t, c.next_r_t.coalesce(ctx.as_of_ns_int)),
+            start_mon=time.mon(time.us(c.t), c.t, ctx.span("messages", "sent_at"))))
+    return ctx.memo(("conv_waits",), build)
+
+
+def status_spans(ctx: Context) -> Any:
+    """Time in status (SPEC B5): ``tk``, ``status``, ``s_ns``, ``e_ns`` — ``new`` from creation
+    to the first change, then each status from its change to the next (the last to as_of);
+    ``solved_ns``, the ticket's first change to solved/closed (empty when none by as_of)."""
+    def build() -> Any:
+        ibis = ctx.ibis
+        facts = ticket_facts(ctx)
+        new = facts.select(tk=facts.tk, t=facts.c_ns, row=ibis.literal(-1, "int64"), status=ibis.literal("new"))
+        s = _status_changes(ctx)
+        u = ibis.union(new, s.select(tk=s.tk, t=s.t, row=s.row, status=s.status.cast("string")), distinct=False)
+        nxt = u.t.lead().over(ibis.window(group_by=u.tk, order_by=[u.t, u.row]))
+        solved = ibis.ifelse(u.status.isin(list(SOLVED)), u.t, ibis.null("int64")).min()
+        solved = solved.over(ibis.window(group_by=u.tk))
+        return ctx.backend.cache(u.select(tk=u.tk, status=u.status, s_ns=u.t, e_ns=nxt.coalesce(ctx.as_of_ns_int),
+                                          solved_ns=solved))
+    return ctx.memo(("conv_spans",), build)

@@ -1,0 +1,52 @@
+"""PySpark as the engine's backend (the ``spark`` extra): a local session, or the caller's own.
+
+A local session listens on the loopback interface only (by default Spark binds to the machine's
+network address), keeps its UI off and its driver small, and reads and writes timestamps in UTC
+(the engine only ever hands Spark integer microseconds, so the session time zone changes nothing
+but is pinned all the same). For a cluster, build the session as the cluster wants it
+(``spark-submit``, Databricks' ``spark``) and pass it to :func:`connect`.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from ..errors import KpitoolsError
+
+#: The settings of a local session: loopback only, no UI, a small driver, UTC, few shuffle
+#: partitions (a 2-core machine gains nothing from Spark's default of 200).
+LOCAL_CONFIG = {
+    "spark.driver.host": "127.0.0.1",
+    "spark.driver.bindAddress": "127.0.0.1",
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+    "spark.driver.memory": "1g",
+    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.shuffle.partitions": "4",
+}
+
+
+def local_session(cores: int = 2) -> Any:
+    """A local Spark session (``local[cores]``) with :data:`LOCAL_CONFIG`; the running one if
+    there is one. Starting the JVM takes several seconds: share one session per process."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise KpitoolsError("the Spark backend needs PySpark: pip install 'kpitools[spark]' "
+                            "(and Java 17 or later on the PATH)") from None
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    builder = SparkSession.builder.master(f"local[{cores}]").appName("kpitools")
+    for key, value in LOCAL_CONFIG.items():
+        builder = builder.config(key, value)
+    session = builder.getOrCreate()
+    session.sparkContext.setLogLevel("ERROR")
+    return session
+
+
+def connect(session: Any = None) -> Any:
+    """An Ibis PySpark connection on ``session`` (a local one from :func:`local_session` when
+    none is given)."""
+    import ibis
+
+    return ibis.pyspark.connect(session if session is not None else local_session())
