@@ -148,8 +148,38 @@ def work_pandas(folder: Path) -> dict:
                   {"setup_s": time.perf_counter() - t})
 
 
+def work_kpitools_512mb(folder: Path) -> dict:
+    """The kpitools contender with DuckDB's memory limit at 512 MB (issue 16: bigger than memory
+    on one machine; the store spills to its folder). :func:`spawn` sets the limit."""
+    assert os.environ.get("KPITOOLS_MEMORY_LIMIT") == SMALL_MEMORY
+    return work_kpitools(folder)
+
+
+def work_kpitools_spark(folder: Path) -> dict:
+    """The kpitools contender with the KPIs computed on a local PySpark session (``local[2]``):
+    the load stays on DuckDB; the engine copies the stored tables it needs into Spark. The
+    session starts before the timed calls (:func:`spawn` sets ``KPITOOLS_CONNECTION``)."""
+    import kpitools as kt
+    from kpitools.engine.connection import connection, default_backend
+
+    assert connection() == "spark"
+    ds, out = _loaded(folder)
+    t = time.perf_counter()
+    default_backend(ds.store).close()  # the JVM and the session, once per process
+    out["session_s"] = time.perf_counter() - t
+    return _suite(lambda: kt.kpis(ds, MONTH), lambda: kt.kpis(ds, TREND), out)
+
+
 WORKERS = {"kpitools": work_kpitools, "sql": work_sql, "sql_e2e": work_sql_e2e, "pandas": work_pandas,
-           "kpitools_few": work_kpitools_few}
+           "kpitools_few": work_kpitools_few, "kpitools_512mb": work_kpitools_512mb,
+           "kpitools_spark": work_kpitools_spark}
+#: The memory limit of the ``kpitools_512mb`` contender (DuckDB's size syntax).
+SMALL_MEMORY = "512MB"
+#: Contenders run only when asked for (``--also``).
+EXTRA = ("kpitools_512mb", "kpitools_spark")
+#: Extra environment of a worker.
+WORKER_ENV = {"kpitools_512mb": {"KPITOOLS_MEMORY_LIMIT": SMALL_MEMORY},
+              "kpitools_spark": {"KPITOOLS_CONNECTION": "spark"}}
 _IMPORT = ("import time; t = time.perf_counter(); import {module}; "
            "print(time.perf_counter() - t)")
 
@@ -164,7 +194,8 @@ def import_time(module: str) -> float:
 def spawn(worker: str, folder: Path) -> dict:
     """Run one worker in a fresh interpreter and return what it measured."""
     cmd = [sys.executable, "-m", "benchmarks.kpi_suite", "--worker", worker, "--folder", str(folder)]
-    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
+    env = {**os.environ, **WORKER_ENV.get(worker, {})}
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False, env=env)
     if done.returncode != 0:
         raise RuntimeError(f"{worker} worker failed:\n{done.stderr[-4000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -218,6 +249,21 @@ def end_to_end(s: dict) -> list[str]:
     return lines
 
 
+def _others(s: dict) -> list[str]:
+    """The extra contenders: each with its load, month, trend and peak, and its suite time
+    relative to the kpitools contender of the same runs."""
+    rows = [name for name in EXTRA if name in s]
+    if not rows:
+        return []
+    head = f"{'contender':<16}{'load s':>9}{'month s':>9}{'trend s':>9}{'peak MiB':>10}{'suite vs kpitools':>19}"
+    lines = ["", "other engines and limits (same dataset, same runs)", head, "-" * len(head)]
+    for name in rows:
+        r = s[name]
+        lines.append(f"{name:<16}{r['load_s']:>9.2f}{r['month_s']:>9.2f}{r['trend_s']:>9.2f}{r['peak_mib']:>10.0f}"
+                     f"{r['suite_s'] / s['kpitools']['suite_s']:>18.2f}x")
+    return lines
+
+
 def report(s: dict, previous: dict | None) -> str:
     lines = [f"KPI suite at {s['tickets']:,} tickets  (median of {s['runs']} interleaved runs; "
              f"load average at start {s['load_avg'][0]:.2f}, at end {s['load_avg_end'][0]:.2f})", ""]
@@ -253,6 +299,7 @@ def report(s: dict, previous: dict | None) -> str:
     lines += [f"{text:<{width}}  target {target:<10} {'met' if ok else 'MISSED'}" for text, ok, target in checks]
     if "sql_e2e" in s:
         lines += end_to_end(s)
+    lines += _others(s)
     if "kpitools_few" in s:
         ratio = s["pandas"]["suite_s"] / s["kpitools_few"]["suite_s"]
         lines += ["", f"like for like (kt.speed + kt.satisfaction, a superset of the pandas contender's KPIs): "
@@ -266,6 +313,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3, help="interleaved runs per contender (default 3)")
     parser.add_argument("--skip-pandas", action="store_true", help="leave out the analyst pandas contender")
     parser.add_argument("--quick", action="store_true", help="1M tickets (overrides --tickets)")
+    parser.add_argument("--also", default="", help="extra contenders, comma-separated: "
+                        f"{', '.join(EXTRA)} (default none)")
     parser.add_argument("--worker", choices=sorted(WORKERS), help=argparse.SUPPRESS)
     parser.add_argument("--folder", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -274,7 +323,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     tickets = 1_000_000 if args.quick else args.tickets
     folder = dataset(tickets)
-    names = ["kpitools", "sql", "sql_e2e"] + ([] if args.skip_pandas else ["pandas", "kpitools_few"])
+    extra = [n.strip() for n in args.also.split(",") if n.strip()]
+    unknown = [n for n in extra if n not in EXTRA]
+    if unknown:
+        parser.error(f"unknown contender(s) {unknown}; expected some of {', '.join(EXTRA)}")
+    names = ["kpitools", "sql", "sql_e2e"] + ([] if args.skip_pandas else ["pandas", "kpitools_few"]) + extra
     results: dict[str, list[dict]] = {n: [] for n in [*names, "import"]}
     load_avg = os.getloadavg()
     for run in range(args.runs):

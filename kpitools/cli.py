@@ -103,7 +103,7 @@ def _run(args: argparse.Namespace) -> int:
     try:
         result = run(args.dataset, period=args.period, notebooks=args.notebooks, jobs=args.jobs, params=params,
                      reports_dir=args.reports_dir, notebooks_dir=args.notebooks_dir, progress=not args.quiet,
-                     include_identifiers=args.include_identifiers)
+                     include_identifiers=args.include_identifiers, connection=args.connection)
     except RunFailedError as exc:
         print(f"kpitools: run failed: {exc}", file=sys.stderr)
         print(f"open {_shown(Path(args.reports_dir) / 'index.html')} to see the failed version")
@@ -237,6 +237,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--include-identifiers", action="store_true",
                    help="keep ticket, response, customer and session ids in rejects.csv (private use only: "
                         "never share such a report)")
+    p.add_argument("--connection", choices=("duckdb", "spark"), default="duckdb",
+                   help="the engine that computes the KPIs: embedded DuckDB (default) or a local Spark session "
+                        "(needs `pip install 'kpitools[spark]'` and Java 17)")
     p.set_defaults(func=_run)
 
     p = sub.add_parser("runs", parents=[common], help="maintain the report versions")

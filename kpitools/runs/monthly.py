@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -24,6 +25,7 @@ from .manifest import (find_reproduced, fingerprint, input_hashes, kpitools_stat
 from ..parameters import bundled_notebooks
 from .params import NotebookSpec, check_params, find_notebooks, inspect_parameters
 from .tables import KPIS_PARQUET, KpiEngine, write_tables
+from ..engine.connection import ENV as CONNECTION_ENV, NAMES as CONNECTIONS
 from .versions import FAILED, MANIFEST, RUNNING, SUCCEEDED, claim_version, update_latest
 
 #: Columns that identify a ticket, survey response, customer or session (SPEC: never in a shared
@@ -143,7 +145,7 @@ def run(dataset: str | os.PathLike[str] = "data/sample", period: str | None = No
         notebooks: Sequence[str] | None = None, jobs: int | None = None,
         params: Mapping[str, Any] | None = None, reports_dir: str | os.PathLike[str] = "reports",
         notebooks_dir: str | os.PathLike[str] | None = None, progress: bool = True, *,
-        include_identifiers: bool = False, load: Callable[[Path], Any] | None = None,
+        include_identifiers: bool = False, connection: str = "duckdb", load: Callable[[Path], Any] | None = None,
         engine: KpiEngine | None = None) -> RunResult:
     """Run the report notebooks for one period into a new version ``reports/<period>/v<N>/``.
 
@@ -181,6 +183,10 @@ def run(dataset: str | os.PathLike[str] = "data/sample", period: str | None = No
         Keep ticket, response, customer and session ids in ``rejects.csv`` (and the kernels'
         ``ds.rejects``), for private use only; by default their values are emptied, since reports
         are shared. Recorded in the manifest.
+    connection : {"duckdb", "spark"}
+        The engine that computes every KPI of the run, in this process and in the notebook kernels
+        (:mod:`kpitools.engine.connection`): embedded DuckDB, or a local Spark session. Recorded
+        in the manifest.
     load, engine : optional
         The dataset loader and KPI engine (default :func:`kpitools.load` and
         :mod:`kpitools.engine`); injectable for tests.
@@ -208,9 +214,25 @@ def run(dataset: str | os.PathLike[str] = "data/sample", period: str | None = No
     >>> result.version, result.status                              # doctest: +SKIP
     ('v1', 'succeeded')
     """
-    with stop_on_signals():
+    if connection not in CONNECTIONS:
+        raise KpitoolsError(f"connection {connection!r} is not an engine kpitools knows; expected duckdb or spark")
+    with stop_on_signals(), _connection(connection):
         return _run(dataset, period, notebooks, jobs, params, reports_dir, notebooks_dir, progress,
                     include_identifiers, load, engine)
+
+
+@contextlib.contextmanager
+def _connection(name: str) -> Iterator[None]:
+    """The engine of the run: set for this process and (inherited) for its kernels, then restored."""
+    before = os.environ.get(CONNECTION_ENV)
+    os.environ[CONNECTION_ENV] = name
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ[CONNECTION_ENV]
+        else:
+            os.environ[CONNECTION_ENV] = before
 
 
 def _run(dataset: str | os.PathLike[str], period: str | None, notebooks: Sequence[str] | None, jobs: int | None,
@@ -259,7 +281,8 @@ def _run(dataset: str | os.PathLike[str], period: str | None, notebooks: Sequenc
               "output_dir": str(folder), "kpis_path": str(folder / KPIS_PARQUET)}
     manifest: dict[str, Any] = {"period": period, "version": version, "status": RUNNING,
                                 "process": process_record(), "started_at": started.isoformat(),
-                                "parameters": common, "include_identifiers": include_identifiers, **facts}
+                                "parameters": common, "include_identifiers": include_identifiers,
+                                "connection": os.environ[CONNECTION_ENV], **facts}
     results: list[NotebookResult] = []
     try:
         write_json(folder / MANIFEST, manifest)
