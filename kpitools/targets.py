@@ -3,8 +3,9 @@
 ``targets`` rows with ``kpi = "frt_h"`` are SLA thresholds in calendar hours, not targets. Every
 other row is a target for one KPI id: for its channel, or, with an empty channel, for every
 channel and ``all`` that has no row of its own (a channel row overrides the empty-channel row,
-as for thresholds). That rule is :func:`target_for`; thresholds, the scorecard and the reports
-all ask it.
+as for thresholds). That rule has one home (``_positions``): :func:`target_for` asks it for one
+channel, :func:`targets_for` for thousands at once; thresholds, the scorecard, the findings and
+the reports all go through them.
 """
 
 from __future__ import annotations
@@ -21,10 +22,60 @@ THRESHOLD = "frt_h"
 SCORECARD_COLUMNS = ["period", "kpi", "channel", "target", "value", "direction", "status"]
 
 
+def _channel_column(targets: pd.DataFrame) -> pd.Series:
+    """The targets' channel column as objects (all missing without the column)."""
+    if "channel" not in targets:
+        return pd.Series(None, index=targets.index, dtype=object)
+    return targets["channel"].astype(object)
+
+
+def _rule_rows(targets: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """The rows the rule can pick, as positions in ``targets``: per (kpi, channel) the first row
+    naming that channel, and per kpi the first row with an empty channel (the row for every
+    channel)."""
+    channel = _channel_column(targets)
+    empty = channel.isna().to_numpy(bool)
+    kpi, position = targets["kpi"].astype(object).to_numpy(), np.arange(len(targets))
+    own = pd.Series(position[~empty], index=pd.MultiIndex.from_arrays([kpi[~empty], channel.to_numpy()[~empty]]))
+    every = pd.Series(position[empty], index=pd.Index(kpi[empty], dtype=object))
+    return own[~own.index.duplicated()], every[~every.index.duplicated()]
+
+
+def _positions(targets: pd.DataFrame, kpis: Any, channels: Any) -> np.ndarray:
+    """The one home of the rule: for each (kpi, channel) pair, the position in ``targets`` of the
+    row that sets its target (the channel's own row, else the row with an empty channel unless the
+    channel is a group ``voice``/``text``), -1 for none. One indexed lookup for all pairs."""
+    kpis, channels = (a.ravel() for a in np.broadcast_arrays(np.asarray(kpis, dtype=object),
+                                                              np.asarray(channels, dtype=object)))
+    own, every = _rule_rows(targets)
+    # get_indexer gives -1 for a pair without a row; appending -1 maps that to "none"
+    found = np.append(own.to_numpy(), -1)[own.index.get_indexer(pd.MultiIndex.from_arrays([kpis, channels]))]
+    general = np.append(every.to_numpy(), -1)[every.index.get_indexer(pd.Index(kpis, dtype=object))]
+    general[pd.Index(channels, dtype=object).isin(GROUPS)] = -1
+    return np.where(found >= 0, found, general)
+
+
+def targets_for(targets: pd.DataFrame | None, kpis: Any, channels: Any) -> np.ndarray:
+    """:func:`target_for` of many (kpi, channel) pairs at once (``kpis`` and ``channels``
+    broadcast together): a float array, NaN where no target applies. Thousands of channels cost
+    one indexed lookup, not a filter of the table per pair.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"kpi": ["csat_pct"] * 2, "target": [80.0, 70.0], "channel": [None, "phone"]})
+    >>> targets_for(t, "csat_pct", ["all", "chat", "phone", "voice"]).tolist()
+    [80.0, 80.0, 70.0, nan]
+    """
+    if targets is None or targets.empty:
+        return np.full(np.broadcast(np.asarray(kpis, dtype=object), np.asarray(channels, dtype=object)).size, np.nan)
+    return np.append(targets["target"].to_numpy(float), np.nan)[_positions(targets, kpis, channels)]  # -1: NaN
+
+
 def target_for(targets: pd.DataFrame | None, kpi: str, channel: str = ALL) -> float | None:
     """The target of ``kpi`` for ``channel``: the channel's own row, else the row with an empty
     channel, which applies to every channel and ``all`` but not to the groups ``voice``/``text``
-    (a group has only its own row); None when neither exists.
+    (a group has only its own row); None when neither exists. The first row wins among rows for
+    the same KPI and channel. Many pairs at once: :func:`targets_for`.
 
     Examples
     --------
@@ -34,13 +85,8 @@ def target_for(targets: pd.DataFrame | None, kpi: str, channel: str = ALL) -> fl
     """
     if targets is None or targets.empty:
         return None
-    rows = targets.loc[targets["kpi"] == kpi]
-    channels = rows["channel"] if "channel" in rows else pd.Series(pd.NA, index=rows.index, dtype=object)
-    own = rows.loc[(channels == channel).fillna(False).to_numpy(bool), "target"]
-    if len(own):
-        return float(own.iloc[0])
-    every = rows.loc[channels.isna().to_numpy(bool), "target"]
-    return float(every.iloc[0]) if len(every) and channel not in GROUPS else None
+    at = int(_positions(targets, [kpi], [channel])[0])
+    return float(targets["target"].iloc[at]) if at >= 0 else None
 
 
 def frt_thresholds(targets: pd.DataFrame | None, channels: list[str]) -> dict[str, float]:
@@ -72,12 +118,11 @@ def frt_limits(targets: pd.DataFrame | None) -> tuple[dict[str, float], float | 
     """
     if targets is None or targets.empty:
         return {}, None
-    rows = targets.loc[targets["kpi"] == THRESHOLD]
-    channels = rows["channel"] if "channel" in rows else pd.Series(pd.NA, index=rows.index, dtype=object)
-    named = rows.loc[channels.notna().to_numpy(bool)]
-    own = named.drop_duplicates("channel").set_index("channel")["target"].astype(float).to_dict()
-    every = rows.loc[channels.isna().to_numpy(bool), "target"]
-    return own, float(every.iloc[0]) if len(every) else None
+    own, every = _rule_rows(targets)
+    value = targets["target"].to_numpy(float)
+    named = own[own.index.get_level_values(0) == THRESHOLD]
+    limits = dict(zip(named.index.get_level_values(1), value[named.to_numpy()].tolist()))
+    return limits, float(value[every[THRESHOLD]]) if THRESHOLD in every.index else None
 
 
 def _status(value: np.ndarray, target: np.ndarray, direction: list[Any]) -> list[str]:
@@ -125,11 +170,11 @@ def targets_scorecard(kpis_df: pd.DataFrame, ds: Any) -> pd.DataFrame:
     channel = targets["channel"] if "channel" in targets else pd.Series(pd.NA, index=targets.index)
     rows = kpis_df[["period", "channel", "kpi", "value"]]
     periods = rows["period"].drop_duplicates().tolist() or [None]
+    rows = rows[rows["kpi"].isin(set(targets["kpi"]))]
+    rows = rows.assign(target=targets_for(targets, rows["kpi"], rows["channel"]))  # one lookup, every channel
     frames = []
     for kpi_id in dict.fromkeys(targets["kpi"]):  # each KPI with a target
-        mine = rows[rows["kpi"] == kpi_id]
-        goal = {c: target_for(targets, kpi_id, c) for c in set(mine["channel"])}
-        mine = mine.assign(target=[goal[c] for c in mine["channel"]]).dropna(subset=["target"])
+        mine = rows[rows["kpi"] == kpi_id].dropna(subset=["target"])
         if len(mine):
             frames.append(mine)
         own = set(channel[(targets["kpi"] == kpi_id) & channel.notna()])

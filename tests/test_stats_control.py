@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kpitools.stats import laney_p_prime
+from kpitools.stats.control import laney_last
 
 
 def test_by_hand():
@@ -86,3 +90,51 @@ def test_a_month_is_judged_against_limits_from_the_months_before_it():
     assert chart["signal"].tolist() == [False, False, False, True]  # 0.70 > 0.6695; judged with itself: no
     mask = laney_p_prime([50, 55, 48, 70], [100] * 4, baseline=[True, True, True, False])
     pd.testing.assert_frame_equal(mask, chart)
+
+
+def chart_of_one(k: np.ndarray, n: np.ndarray, base: np.ndarray) -> dict[str, np.ndarray]:
+    """The Laney p′ rule for one chart, step by step as the docstring states it."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = k / n
+        centre = k[base].sum() / n[base].sum() if n[base].sum() > 0 else np.nan
+        sigma_p = np.sqrt(centre * (1 - centre) / n)
+        z = (p - centre) / sigma_p
+    sigma_p[n == 0] = np.nan
+    z_seen = z[np.isfinite(z) & base]
+    sigma_z = np.mean(np.abs(np.diff(z_seen))) / 1.128 if len(z_seen) >= 2 else np.nan
+    if np.isnan(centre):
+        wide = plain = np.full(len(k), np.nan)
+    elif centre in (0.0, 1.0):
+        sigma_z, wide = np.nan, np.where(n > 0, 0.0, np.nan)
+        plain = wide
+    else:
+        wide, plain = 3 * sigma_p * sigma_z, 3 * sigma_p
+    lcl, ucl = np.clip(centre - wide, 0, 1), np.clip(centre + wide, 0, 1)
+    return {"successes": k, "n": n, "p": p, "centre": np.full(len(k), centre), "sigma_p": sigma_p, "z": z,
+            "sigma_z": np.full(len(k), sigma_z), "lcl": lcl, "ucl": ucl, "p_lcl": np.clip(centre - plain, 0, 1),
+            "p_ucl": np.clip(centre + plain, 0, 1), "signal": (p < lcl) | (p > ucl)}
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(1, 5), st.integers(1, 14), st.data())
+def test_laney_last_is_each_groups_chart_to_the_bit(groups, periods, data):
+    # counts with empty periods, all-zero and all-success groups; fractional counts too, whose
+    # sums depend on the order of summation
+    n = np.array(data.draw(st.lists(st.lists(st.sampled_from([0.0, 1.0, 7.0, 40.0, 1e4, 12.5, 0.3]),
+                                             min_size=periods, max_size=periods),
+                                    min_size=groups, max_size=groups)), dtype=float).reshape(groups, periods)
+    share = np.array(data.draw(st.lists(st.sampled_from([0.0, 0.1, 0.37, 0.5, 0.9, 1.0]),
+                                        min_size=groups * periods, max_size=groups * periods))).reshape(n.shape)
+    k = np.floor(n * share) if data.draw(st.booleans()) else n * share
+    base = np.array(data.draw(st.lists(st.booleans(), min_size=groups * periods, max_size=groups * periods)),
+                    dtype=bool).reshape(n.shape)
+    for mask in (None, base):
+        last = laney_last(k, n, mask)
+        assert len(last) == groups
+        for i in range(groups):
+            row_base = (np.arange(periods) < periods - 1) if mask is None else mask[i]
+            expected = pd.DataFrame(chart_of_one(k[i], n[i], row_base))
+            pd.testing.assert_frame_equal(laney_p_prime(k[i], n[i], baseline=row_base), expected, check_exact=True)
+            pd.testing.assert_series_equal(last.iloc[i], expected.iloc[-1], check_names=False, check_exact=True)
+    with pytest.raises(ValueError):
+        laney_last(np.zeros((groups, 0)), np.zeros((groups, 0)))

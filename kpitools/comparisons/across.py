@@ -113,9 +113,9 @@ def pair_rows(obs: Observations, period: str, alpha: float = 0.05, groups: list[
     Besides the contrast's columns (private ``_ci`` / ``_mdd`` included), each row has the groups'
     ``estimate``, ``ci_low``, ``ci_high`` and ``n`` and the ``kpi``.
     """
-    ss = samples(obs, period)
     if groups is None:
         groups = [g for g in obs.groups if g not in obs.structural_zeros]
+    ss = samples(obs, period, groups)  # only the groups compared: a few of thousands
     rows = [{"group_a": a, "group_b": b, **contrast(ss[a], ss[b], a, b, alpha)}
             for a, b in combinations(groups, 2)]  # at most MAX_GROUPS groups: 45 pairs
     out = pd.DataFrame(rows, columns=_PAIR_COLUMNS)

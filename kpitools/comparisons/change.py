@@ -16,6 +16,7 @@ from ..engine.tidy import ALL
 from ..errors import KpitoolsError, UnknownChannelError
 from ..periods import shift
 from ..stats import laney_p_prime
+from ..stats.control import laney_last
 from ..stats.survival import km_mixture_quantile, logrank_two
 from .across import family_name
 from .contrast import at_level, better_of, check_options, contrast, judge, time_result
@@ -46,22 +47,62 @@ def window(period: str, kpi: str, history: int = 12) -> list[str]:
     return [shift(period, -m) for m in sorted(back, reverse=True)] + [period]
 
 
+def _chart_months(period: str, history: int, uncovered: Collection[str]) -> list[str]:
+    """The months of a Laney chart judging ``period``: it and the ``history`` months before it,
+    the ``uncovered`` ones (SPEC A15) left out."""
+    return [m for m in (shift(period, -b) for b in range(history, -1, -1)) if m not in uncovered]
+
+
+def _share_counts(obs: Observations, months: list[str], groups: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Successes and n of a share per group (rows) and month (columns), 0 where there are none."""
+    g = pd.Index(groups, dtype=object).get_indexer(obs.data["group"])
+    m = pd.Index(months, dtype=object).get_indexer(obs.data["period"])
+    at = (g >= 0) & (m >= 0)
+    k, n = np.zeros((len(groups), len(months))), np.zeros((len(groups), len(months)))
+    k[g[at], m[at]] = obs.data["successes"].to_numpy(float)[at]
+    n[g[at], m[at]] = obs.data["n"].to_numpy(float)[at]
+    return k, n
+
+
+def _first_data(n: np.ndarray) -> np.ndarray:
+    """Per group, its first month with data (the number of months when it has none)."""
+    return ((n > 0).cumsum(axis=1) == 0).sum(axis=1)
+
+
+def _judged_baseline(n: np.ndarray) -> np.ndarray:
+    """Per group, the months before the last from its first month with data: a group's chart
+    starts there, and the month judged does not widen its own limits (SPEC §9)."""
+    month = np.arange(n.shape[1])
+    return (month >= _first_data(n)[:, None]) & (month < n.shape[1] - 1)
+
+
 def laney_chart(obs: Observations, period: str, group: str = ALL, history: int = 12,
                 uncovered: Collection[str] = ()) -> pd.DataFrame:
     """The Laney p′ chart of a share's ``group`` over ``period`` and the ``history`` months
     before it, from gathered observations (the ``uncovered`` months, SPEC A15, and the months
     before the group's first data left out). The centre line and σ_z are estimated from the
     months before ``period`` only: the month judged does not widen its own limits."""
-    labels = [m for m in (shift(period, -b) for b in range(history, -1, -1)) if m not in uncovered]
-    rows = obs.data[obs.data["group"] == group].set_index("period")
-    k = rows["successes"].reindex(labels, fill_value=0).to_numpy(float)
-    n = rows["n"].reindex(labels, fill_value=0).to_numpy(float)
-    start = int(np.argmax(n > 0)) if (n > 0).any() else len(n)
-    # the month judged is the last one: its limits come from the months before it (SPEC §9)
-    chart = laney_p_prime(k[start:], n[start:], labels[start:], baseline=max(len(labels) - start - 1, 0))
+    labels = _chart_months(period, history, uncovered)
+    k, n = _share_counts(obs, labels, [group])
+    start = int(_first_data(n)[0])
+    chart = laney_p_prime(k[0, start:], n[0, start:], labels[start:], baseline=_judged_baseline(n)[0, start:])
     chart.insert(0, "channel", group)
     chart.insert(0, "kpi", obs.kpi)
     return chart
+
+
+def laney_signals(obs: Observations, period: str, groups: list[str], history: int = 12,
+                  uncovered: Collection[str] = ()) -> dict[str, bool | None]:
+    """Whether ``period`` falls outside each group's :func:`laney_chart` limits, for every group
+    at once (:func:`kpitools.stats.control.laney_last`, the same numbers as one chart each); None
+    where the chart does not judge it (no data that month, no limits, the month uncovered)."""
+    labels = _chart_months(period, history, uncovered)
+    if not labels or labels[-1] != period:
+        return dict.fromkeys(groups)
+    k, n = _share_counts(obs, labels, groups)
+    last = laney_last(k, n, _judged_baseline(n))
+    judged = (last["n"] > 0) & last["ucl"].notna()
+    return dict(zip(groups, last["signal"].astype(object).where(judged, None).tolist()))
 
 
 def _samples(obs: Observations, period: str, groups: list[str], uncovered: Collection[str]) -> dict[str, Sample]:
@@ -118,9 +159,10 @@ def change_rows(obs: Observations, period: str, groups: list[str], alpha: float 
         # an uncovered month has no data, not zero: its n stays empty and the contrast says
         # "no data for <month>" (the current month first)
         gap = next((m for m in (period, before) if m in uncovered), None)
-        for g in groups:  # a handful of channels
+        now_name, before_name = month(period), month(before)
+        for g in groups:  # one contrast per channel: most return at once (no data, n < 30)
             a, b = now_s[g], before_s[g]
-            result = contrast(a, b, month(period), month(before), alpha)
+            result = contrast(a, b, now_name, before_name, alpha)
             result.update(crude_p=np.nan, crude_sign=np.nan, mix_value=np.nan)
             if g == ALL and obs.kind == "time" and result["reason"] is None and gap is None:
                 result = at_level(mix_adjusted(obs, period, before, groups, a, b, result), alpha)
@@ -161,14 +203,8 @@ def change_table(obs: Observations, period: str, groups: list[str], p_adjust: st
     family = family_name(p_adjust, judged.attrs["family"], "changes of this KPI")
     out = finish_changes(judged)
     out["family"] = family
-    signals = {}
-    if obs.kind == "share":
-        for g in groups:
-            chart = laney_chart(obs, period, g, history, uncovered)
-            at = chart[chart["period"] == period]
-            # no data, or no limits (a chart of one month): not judged, rather than "no signal"
-            judged_at = len(at) and at["n"].iloc[0] > 0 and pd.notna(at["ucl"].iloc[0])
-            signals[g] = bool(at["signal"].iloc[0]) if judged_at else None
+    # no data, or no limits (a chart of one month): not judged, rather than "no signal"
+    signals = laney_signals(obs, period, groups, history, uncovered) if obs.kind == "share" else {}
     out["signal"] = pd.Series([signals.get(g) for g in out["channel"]], index=out.index, dtype=object)
     order = {g: i for i, g in enumerate(groups)}
     out = out.sort_values(["channel", "kind"], key=lambda s: s.map(order) if s.name == "channel" else s,

@@ -46,7 +46,7 @@ from ..dataset import Dataset
 from ..engine.context import Context
 from ..engine.tidy import ALL
 from ..stats import t_ci, wilson_ci
-from ..targets import target_for
+from ..targets import targets_for
 from .across import MAX_GROUPS, compare, family_name, finish_pairs, largest, pair_rows
 from .change import change_rows, finish_changes, shift
 from .contrast import _no_mdd, _result, check_options, judge
@@ -316,10 +316,10 @@ def target_rows(obs: Observations, period: str, targets: pd.DataFrame | None, al
     rows = []
     groups = [ALL, *(g for g in obs.groups if g not in obs.structural_zeros)]
     ss = samples(obs, period, groups)
-    for g in groups:  # a handful of channels
-        target = target_for(targets, obs.kpi, g)
+    goals = targets_for(targets, obs.kpi, groups)  # one lookup for thousands of channels
+    for g, target in zip(groups, goals.tolist()):
         s = ss[g]
-        if target is None or obs.kind == "time" or s.n < MIN_N:
+        if math.isnan(target) or obs.kind == "time" or s.n < MIN_N:  # NaN: no target
             continue
         diff = s.estimate - target
         if obs.kind == "share":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -12,7 +13,17 @@ from scipy.stats import norm
 def z_value(conf: float) -> float:
     """Two-sided standard-normal quantile for confidence level ``conf`` (1.959963984540054 at 0.95)."""
     check_conf(conf)
+    # a float level is remembered: per-channel statistics would otherwise call scipy thousands of times
+    return _z_of_float(float(conf)) if isinstance(conf, float) else _z(conf)
+
+
+def _z(conf: Any) -> float:
     return float(norm.ppf(1 - (1 - conf) / 2))
+
+
+@functools.lru_cache(maxsize=64)
+def _z_of_float(conf: float) -> float:
+    return _z(conf)
 
 
 def as_float_arrays(*values: Any) -> tuple[bool, list[np.ndarray]]:
