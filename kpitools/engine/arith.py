@@ -40,24 +40,3 @@ def round_div(x: Any, d: int) -> Any:
     engine has always rounded nanosecond durations to microseconds (exact while ``|x| < 2**53``,
     about 104 days in ns, and beyond that for durations between whole microseconds)."""
     return (x / d).round().cast("int64")
-
-
-def steps(x: Any, bounds: Any, values: Any) -> Any:
-    """A step function of ``x``: ``values[0]`` below ``bounds[0]``, ``values[i]`` from
-    ``bounds[i - 1]`` on (``bounds`` ascending, one value more than bounds).
-
-    A balanced tree of conditions, so a row takes about log2(len(bounds)) comparisons.
-
-    Examples
-    --------
-    >>> import ibis
-    >>> t = ibis.memtable({"x": [5, 10, 19, 20]})
-    >>> ibis.duckdb.connect().execute(t.select(y=steps(t.x, [10, 20], [1, 2, 3])))["y"].tolist()
-    [1, 2, 2, 3]
-    """
-    ibis = _ibis()
-    if len(bounds) == 0:
-        return ibis.literal(int(values[0]), "int64")
-    mid = len(bounds) // 2
-    return ibis.ifelse(x < int(bounds[mid]), steps(x, bounds[:mid], values[:mid + 1]),
-                       steps(x, bounds[mid + 1:], values[mid + 1:]))

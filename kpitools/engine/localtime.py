@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 
 from ..timeparse import utc_offsets
-from .arith import floor_div, steps
+from ..rules import steps  # the loader's step function: local time as the loader parses it
+from .arith import floor_div
 
 HOUR_US = 3_600_000_000
 DAY_US = 24 * HOUR_US
