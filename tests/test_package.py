@@ -33,6 +33,8 @@ REPO = Path(__file__).resolve().parents[1]
 SOURCES = ("pyproject.toml", "setup.py", "README.md", "LICENSE", "kpitools", "notebooks")
 #: Import names that differ from their distribution's name.
 DISTRIBUTION = {"ibis": "ibis-framework", "jinja2": "jinja2", "jupyter_client": "jupyter-client"}
+#: Dependencies of an extra that kpitools imports only where they are used: distribution -> extra.
+OPTIONAL = {"pyspark": "spark"}
 
 
 def _sh(*args: object, cwd: Path, env: dict[str, str] | None = None, timeout: int = 300) -> subprocess.CompletedProcess:
@@ -115,8 +117,13 @@ def test_the_wheel_declares_what_the_package_imports_and_the_pins_satisfy_it(whe
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 imported.add(node.module.split(".")[0])
     third_party = imported - set(sys.stdlib_module_names) - {"kpitools", "__future__"}
+    # ... or, imported only inside the function that needs it, the dependency of an extra
+    extras = {r.name.lower(): str(r.marker) for r in required if r.marker is not None}
     for module in third_party:
         name = DISTRIBUTION.get(module, module).lower().replace("_", "-")
+        if name in OPTIONAL:
+            assert f'extra == "{OPTIONAL[name]}"' in extras.get(name, ""), f"{name} is not in the {OPTIONAL[name]} extra"
+            continue
         assert name in runtime, f"kpitools imports {module} but the wheel does not require {name}"
     # the exact pins of requirements.txt lie inside every declared range
     pins = {}
