@@ -12,7 +12,6 @@ code for a single group, so a group's numbers agree to the bit whichever way the
 
 from __future__ import annotations
 
-import functools
 import math
 from itertools import combinations
 from typing import Any, NamedTuple
@@ -86,12 +85,6 @@ def _counts_int(counts: np.ndarray, weights: np.ndarray) -> np.ndarray:
     return counts.astype(np.int64) if np.all(weights == np.round(weights)) else counts
 
 
-@functools.lru_cache(maxsize=8)
-def _z(conf: float) -> float:
-    """:func:`z_value`, remembered: a curve per channel would otherwise pay scipy's ppf each time."""
-    return z_value(conf)
-
-
 def _first_of_runs(changed: np.ndarray) -> np.ndarray:
     """Flags of the rows that begin a run, from ``changed`` (row i + 1 differs from row i)."""
     return np.concatenate((np.ones(1, dtype=bool), changed))
@@ -137,7 +130,7 @@ def _km_groups(t: np.ndarray, e: np.ndarray, w: np.ndarray, codes: np.ndarray, n
     ``bounds``: group ``i`` has the curve rows ``bounds[i]:bounds[i + 1]`` (none: no rows). Rows
     already in (group, time) order, as the engine passes them, are not sorted again.
     """
-    z = _z(conf)
+    z = z_value(conf)
     if len(t) == 0:
         empty = np.zeros(0)
         return ({col: empty for col in KM_COLUMNS}, np.zeros(n_groups + 1, dtype=np.intp))
