@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import warnings
 import weakref
 from collections.abc import Iterable, Iterator, Mapping
 from functools import cached_property
@@ -116,6 +117,7 @@ class Store:
         self._bounds: dict[tuple[str, str], tuple[int | None, int | None]] = {}
         self._distinct: dict[tuple[str, str], list[Any]] = {}
         self._keys_checked = False
+        self._ibis: Any = None
         self._finalizer = weakref.finalize(self, Store._release, self.con, self.folder)
 
     @staticmethod
@@ -238,6 +240,18 @@ class Store:
             self.con.execute("DROP TABLE kpitools_ids")
 
     # ---------------------------------------------------------------- reading
+    def table(self, name: str) -> Any:
+        """The stored table as an Ibis table (hidden columns included), on a connection of its own
+        to this database: what code that reads a store without SQL text uses (it also reads a
+        :class:`~kpitools.warehouse.WarehouseStore`)."""
+        if self._ibis is None:
+            import ibis
+
+            self._ibis = ibis.duckdb.from_connection(self.con.cursor())
+        with warnings.catch_warnings():  # ibis 12 calls DuckDB 1.5's deprecated fetch_arrow_table()
+            warnings.filterwarnings("ignore", "fetch_arrow_table", DeprecationWarning)
+            return self._ibis.table(name)
+
     def text(self, name: str, column: str, prefix: str = "") -> str:
         """SQL for a stored column as text (text columns as they are, other types cast)."""
         ref = prefix + _quote(column)

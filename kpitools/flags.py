@@ -17,8 +17,10 @@ never changes a KPI. Each flag is one row of :func:`sanity_flags`:
 * ``signup_spike`` — customers.signup_at on the spike days of
   :func:`kpitools.quality.signup_spikes`; ``rows`` = the sign-ups on those days.
 
-Everything runs as SQL over the dataset's store (plain SELECTs, so a read-only snapshot works)
-and local time uses the engine's UTC offsets, so a local day here is the engine's local day.
+Everything runs as Ibis expressions over the store's tables (``store.table``: reads only, so a
+read-only snapshot works, and any store's backend compiles them): one aggregate query per table
+for its flags, a small query for the example rows of each flag that fires. Local time uses the
+engine's UTC offsets, so a local day here is the engine's local day.
 """
 
 from __future__ import annotations
@@ -30,8 +32,9 @@ import numpy as np
 import pandas as pd
 
 from .dataset import ROW
-from .engine.sqltext import floor_div, q, steps
+from .engine.arith import floor_div
 from .quality import SPIKE_THRESHOLD, signup_spikes
+from .rules import steps
 from .schema import TABLE_ORDER, TABLES
 from .timeparse import utc_offsets
 
@@ -46,24 +49,35 @@ _DAY_NS = 86_400_000_000_000
 
 @dataclass(frozen=True)
 class _Probe:
-    """One candidate flag of a table as SQL aggregates over its rows: whether it fires, how many
-    rows it affects, and the smallest row numbers of those rows."""
+    """One candidate flag of a table as Ibis aggregates over its rows: whether it fires and how
+    many rows it affects; ``where`` picks the affected rows for the examples (None: every row)."""
 
     column: str
     flag: str
-    fires: str
-    rows: str
+    fires: Any
+    rows: Any
     note: str
-    where: str = "TRUE"  # the affected rows (for the examples)
+    where: Any = None
 
 
-def _row_rule(column: str, flag: str, cond: str, note: str) -> _Probe:
+def _count(cond: Any) -> Any:
+    """The rows where ``cond`` is true (a null condition does not count, as in SQL's FILTER);
+    0 on an empty table, where a sum is null."""
+    import ibis
+
+    return ibis.ifelse(cond.fill_null(False), 1, 0).cast("int64").sum().fill_null(0)
+
+
+def _row_rule(column: str, flag: str, cond: Any, note: str) -> _Probe:
     """A flag that fires when some row meets ``cond``."""
-    return _Probe(column, flag, f"count(*) FILTER (WHERE {cond}) > 0", f"count(*) FILTER (WHERE {cond})", note, cond)
+    rows = _count(cond)
+    return _Probe(column, flag, rows > 0, rows, note, cond)
 
 
-def _examples(rows: Any) -> str:
-    return ", ".join(str(r) for r in sorted(rows or [])[:EXAMPLES])
+def _examples(t: Any, where: Any = None) -> str:
+    """The smallest row numbers of the rows of ``t`` that meet ``where``."""
+    rows = (t if where is None else t.filter(where)).order_by(ROW).limit(EXAMPLES)[ROW]
+    return ", ".join(str(r) for r in rows.to_pyarrow().to_pylist())
 
 
 def sanity_flags(ds: Any) -> pd.DataFrame:
@@ -102,8 +116,8 @@ def sanity_flags(ds: Any) -> pd.DataFrame:
     lo, hi = store.span()
     bounds, offsets = utc_offsets(ds.timezone, min(lo, as_of), max(hi, as_of))
 
-    def local(col: str) -> str:  # SQL: the local wall time (ns) of the instant in column ``col``
-        return f"({q(col)} + {steps(q(col), bounds, offsets)})"
+    def local(x: Any) -> Any:  # the local wall time (ns) of the instants (ns) of Ibis column ``x``
+        return x + steps(x, bounds, offsets)
 
     names = [t for t in ds.tables if t in store.dtypes]
     found = [f for t in names for f in _table_flags(ds, t, local, as_of)]
@@ -117,60 +131,60 @@ def sanity_flags(ds: Any) -> pd.DataFrame:
 
 
 def _table_flags(ds: Any, table: str, local: Any, as_of: int) -> list[tuple]:
-    """The flags of one table, from one scan of it."""
+    """The flags of one table, from one aggregate query over it."""
     store = ds.store
     dtypes = store.dtypes[table]
+    t = store.table(table)
     probes: list[_Probe] = []
     if table == "tickets":
-        created = q("created_at")
         if {"resolved_at", "first_response_at"} <= set(dtypes):
             probes.append(_row_rule(
-                "resolved_at", "resolved_before_response", f"{q('resolved_at')} < {q('first_response_at')}",
+                "resolved_at", "resolved_before_response", t.resolved_at < t.first_response_at,
                 "resolved before the first response: one of the two times is wrong, so FRT and TTR of "
                 "these tickets are unreliable"))
         for col, what in (("first_response_at", "first response"), ("resolved_at", "resolution")):
             if col in dtypes:
                 probes.append(_row_rule(
-                    col, "implausible_duration", f"{q(col)} - {created} > {MAX_DAYS * _DAY_NS}",
+                    col, "implausible_duration", t[col] - t.created_at > MAX_DAYS * _DAY_NS,
                     f"{what} more than {MAX_DAYS} days after creation: probably a wrong date, which "
                     "inflates the mean times"))
     for col in dtypes:
         if store.is_timestamp(table, col):
             probes.append(_Probe(
-                col, "date_only",
-                f"count({q(col)}) > 0 AND count(*) FILTER (WHERE {local(col)} % {_DAY_NS} <> 0) = 0",
-                f"count({q(col)})",
+                col, "date_only", (t[col].count() > 0) & (_count(local(t[col]) % _DAY_NS != 0) == 0),
+                t[col].count(),
                 "every value is a local midnight: times are probably missing, so hour-level KPIs are unreliable",
-                f"{q(col)} IS NOT NULL"))
+                t[col].notnull()))
     first = FIRST_DATE.get(table)
     if first in dtypes:
         probes.append(_row_rule(
-            first, "after_as_of", f"{q(first)} > {as_of}",
+            first, "after_as_of", t[first] > as_of,
             f"dated after as_of ({ds.as_of:%Y-%m-%d %H:%M}): ignored by the KPIs (SPEC A4)"))
     provided = ds.provided(table)
     for column in TABLES.get(table, ()):
         if not column.required and column.name in provided and column.name in dtypes:
-            col = q(column.name)
+            col = t[column.name]
+            # an empty value on some row is one more value (A3 fills it with the same default)
+            values = col.nunique() + (col.count() < t.count()).cast("int64")
             probes.append(_Probe(
-                column.name, "constant",
-                f"count(*) > 1 AND count(DISTINCT {col}) + CAST(count({col}) < count(*) AS INTEGER) = 1",
-                "count(*)", "one value on every row: probably an export default, so the KPIs that use it "
+                column.name, "constant", (t.count() > 1) & (values == 1), t.count(),
+                "one value on every row: probably an export default, so the KPIs that use it "
                 "cannot tell rows apart"))
     if not probes:
         return []
-    exprs = [f"{p.fires}, {p.rows}, min({ROW}, {EXAMPLES}) FILTER (WHERE {p.where})" for p in probes]
-    got = store.con.execute(f"SELECT {', '.join(exprs)} FROM {q(table)}").fetchone()
-    return [(table, p.column, p.flag, int(got[3 * i + 1]), _examples(got[3 * i + 2]), p.note)
-            for i, p in enumerate(probes) if got[3 * i]]
+    aggs = {f"{k}{i}": getattr(p, k) for i, p in enumerate(probes) for k in ("fires", "rows")}
+    got = t.aggregate(**aggs).to_pyarrow().to_pylist()[0]
+    return [(table, p.column, p.flag, int(got[f"rows{i}"]), _examples(t, p.where), p.note)
+            for i, p in enumerate(probes) if got[f"fires{i}"]]
 
 
 def _months(ds: Any, table: str, local: Any, as_of: int) -> np.ndarray:
     """The local months (``datetime64[M]``, sorted) of a dated table's rows up to ``as_of``."""
-    col = FIRST_DATE[table]
-    days = ds.store.con.execute(
-        f"SELECT DISTINCT {floor_div(local(col), _DAY_NS)} FROM {q(table)} "
-        f"WHERE {q(col)} IS NOT NULL AND {q(col)} <= {as_of}").fetchnumpy()
-    months = np.unique(next(iter(days.values())).astype("datetime64[D]").astype("datetime64[M]"))
+    t = ds.store.table(table)
+    col = t[FIRST_DATE[table]]
+    query = t.filter(col.notnull() & (col <= as_of)).select(day=floor_div(local(col), _DAY_NS)).distinct()
+    days = query.to_pyarrow().column("day").to_numpy()
+    months = np.unique(days.astype("datetime64[D]").astype("datetime64[M]"))
     if table == "customers" and len(months):
         last = np.datetime64(ds.as_of.tz_localize(None), "M")
         months = np.arange(months[0], last + 1)
@@ -198,12 +212,11 @@ def _signup_spike(ds: Any, local: Any) -> list[tuple]:
     spikes = signup_spikes(ds)
     if spikes.empty:
         return []
-    days = spikes["date"].to_numpy("datetime64[D]").view("i8")
-    rows = ds.store.con.execute(
-        f"SELECT min({ROW}, {EXAMPLES}) FROM customers WHERE {q('signup_at')} <= {int(ds.as_of.value)} "
-        f"AND {floor_div(local('signup_at'), _DAY_NS)} IN ({', '.join(map(str, days))})").fetchone()[0]
+    spike_days = spikes["date"].to_numpy("datetime64[D]").view("i8").tolist()
+    t = ds.store.table("customers")
+    on_spike_days = (t.signup_at <= int(ds.as_of.value)) & floor_div(local(t.signup_at), _DAY_NS).isin(spike_days)
     shown = ", ".join(f"{d:%Y-%m-%d}" for d in spikes["date"][:EXAMPLES]) + (", ..." if len(spikes) > EXAMPLES else "")
     days = f"{len(spikes)} day{'s' if len(spikes) > 1 else ''}"
-    return [("customers", "signup_at", "signup_spike", int(spikes["signups"].sum()), _examples(rows),
+    return [("customers", "signup_at", "signup_spike", int(spikes["signups"].sum()), _examples(t, on_spike_days),
              f"sign-ups spike on {days} ({shown}; robust z > {SPIKE_THRESHOLD}): check for spam or an import "
              "before trusting customer KPIs")]

@@ -211,6 +211,26 @@ def test_flags_of_a_read_only_snapshot(tmp_path, monkeypatch):
     pd.testing.assert_frame_equal(again.flags, ds.flags)
 
 
+@pytest.mark.filterwarnings("ignore:fetch_arrow_table:DeprecationWarning")  # ibis 12's create_table, DuckDB 1.5
+def test_flags_read_the_store_only_through_its_ibis_tables(tmp_path, monkeypatch):
+    """Any store's backend will do (a warehouse's tables): the flags run no SQL text of their own
+    and read rows only through ``store.table``, here served by another database."""
+    import ibis
+
+    from tests.test_engine_portable import sql_in
+
+    assert not sql_in(ROOT / "kpitools" / "flags.py")
+    ds = load(tmp_path, 'timezone = "Europe/Berlin"\nas_of = "2026-10-05"\n',
+              tickets=TICKETS + "t1,chat,2026-10-01,2026-10-02,2026-10-01\nt2,chat,2026-10-09,,\n",
+              customers=_customers(["2026-10-01"] * 2 + ["2026-10-02"] * 2 + ["2026-10-03"] * 20))
+    expected = ds.flags
+    assert set(expected["flag"]) == {"after_as_of", "date_only", "resolved_before_response", "signup_spike"}
+    other = ibis.duckdb.connect()
+    copies = {name: other.create_table(name, ds.store.table(name).to_pyarrow()) for name in ds.tables}
+    monkeypatch.setattr(ds.store, "table", copies.__getitem__)
+    pd.testing.assert_frame_equal(sanity_flags(ds), expected)
+
+
 # ---------------------------------------------------------------- kpitools validate
 @pytest.mark.parametrize("rows, expected", [
     ("t1,chat,2026-10-01 09:00,2026-10-01 10:00,2026-10-01 09:30\nt2,chat,2026-10-01 09:00,,\n",
