@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # the real types of the lazy exports, for mypy, pyright and I
                          survival_curve)
     from .errors import ConfigError, DatasetError, KpitoolsError, PeriodError
     from .loading import load
+    from .warehouse import connect
     from .report.summary import summary
     from .runs import run
     from .sample import write_sample
@@ -33,6 +34,7 @@ __version__ = "0.1.0"
 # public name -> module that defines it; resolved lazily (PEP 562)
 _EXPORTS = {
     "load": "loading",
+    "connect": "warehouse",
     "Dataset": "dataset",
     "KpitoolsError": "errors",
     "DatasetError": "errors",

@@ -21,7 +21,10 @@ CONFIG_NAME = "dataset.toml"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _INTERVAL = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 _TOP_KEYS = {"timezone", "as_of", "activation_event", "scales", "channel_groups",
-             "business_hours", "tables", "currency", "statuses", "sla"}
+             "business_hours", "tables", "currency", "statuses", "sla", "connection"}
+#: The mapping keys a table in a backend takes (column names only: other mappings need the files'
+#: text, which a backend's typed columns do not have; a view in the backend does the rest).
+BACKEND_TABLE_KEYS = frozenset({"table", "columns", "absent"})
 SLA_METRICS = ("first_reply", "next_reply", "resolution")
 _SLA_KEYS = ("metric", "target_h", "channel", "priority", "business_hours", "pause_on")
 
@@ -125,6 +128,8 @@ class TableSource:
     """
 
     file: str | None = None
+    #: the table's name in the dataset's backend (``[connection]``), e.g. ``"support.tickets"``
+    table: str | None = None
     absent: bool = False
     columns: dict[str, SourceName] = field(default_factory=dict)
     durations: dict[str, SourceName] = field(default_factory=dict)
@@ -156,6 +161,8 @@ class DatasetConfig:
     statuses: dict[str, str] = field(default_factory=dict)
     #: ``[[sla]]`` policies in file order (SPEC B6)
     sla: tuple[SlaPolicy, ...] = ()
+    #: ``[connection] url``: the backend the tables live in (see :mod:`kpitools.warehouse`)
+    connection: str | None = None
 
     @property
     def tz(self) -> ZoneInfo:
@@ -345,7 +352,7 @@ def _parse_tables(folder: Path, path: Path, raw: Any) -> dict[str, TableSource]:
             raise _fail(path, f"[tables.{name}]: unknown table; expected one of {', '.join(TABLES)}")
         if not isinstance(spec, dict):
             raise _fail(path, f"[tables.{name}] must be a table")
-        allowed = {"file", "absent", "columns", "durations", "constants", "values", "timestamps",
+        allowed = {"file", "table", "absent", "columns", "durations", "constants", "values", "timestamps",
                    "dayfirst", "skip_empty", "group_by", "where", "join", "files", *_LAYOUT_KEYS}
         extra = set(spec) - allowed
         if extra:
@@ -356,6 +363,13 @@ def _parse_tables(folder: Path, path: Path, raw: Any) -> dict[str, TableSource]:
             _inside(folder, file, path, f"[tables.{name}] file")
         if not isinstance(spec.get("absent", False), bool):
             raise _fail(path, f"[tables.{name}] absent: expected true or false, got {spec['absent']!r}")
+        table = spec.get("table")
+        if table is not None:
+            _typed(path, f"[tables.{name}] table", table, str, 'a table of the backend, e.g. table = "support.tickets"')
+            other = sorted(set(spec) - BACKEND_TABLE_KEYS)
+            if other or not table.strip():
+                raise _fail(path, f"[tables.{name}] table: a table in a backend takes only {', '.join(sorted(BACKEND_TABLE_KEYS))}"
+                                  f"{f', got {other}' if other else ''} (do other mappings in a view there)")
         layout = _layout(path, f"[tables.{name}]", spec, Layout())
         parts = _file_parts(folder, path, name, spec, layout)
         canonical = {c.name for c in TABLES[name]}
@@ -366,7 +380,7 @@ def _parse_tables(folder: Path, path: Path, raw: Any) -> dict[str, TableSource]:
             if unknown:
                 raise _fail(path, f"[tables.{name}.{section}]: {sorted(unknown)} not canonical column(s) of "
                                   f"{name}; expected some of {', '.join(c.name for c in TABLES[name])}")
-        out[name] = TableSource(file=file, absent=spec.get("absent", False), layout=layout, files=parts,
+        out[name] = TableSource(file=file, table=table, absent=spec.get("absent", False), layout=layout, files=parts,
                                 **_parse_mapping(folder, path, name, spec))
     return out
 
@@ -658,4 +672,20 @@ def read_config(folder: str | Path) -> DatasetConfig:
         currency=currency.strip() if currency is not None else None,
         statuses=_parse_statuses(path, raw.get("statuses")),
         sla=_parse_sla(path, raw.get("sla")),
+        connection=_parse_connection(path, raw.get("connection")),
     )
+
+
+def _parse_connection(path: Path, raw: Any) -> str | None:
+    """``[connection] url = "..."``: an Ibis connection URL (``duckdb://warehouse.duckdb``, a path
+    relative to the dataset folder; ``postgres://...``) or ``spark`` (the process's Spark session)."""
+    if raw is None:
+        return None
+    example = 'url = "duckdb://warehouse.duckdb" (or "spark", "postgres://user@host/db")'
+    _typed(path, "[connection]", raw, dict, f"a table such as {example}")
+    if set(raw) != {"url"}:
+        raise _fail(path, f"[connection]: expected only url, e.g. {example}; got keys {sorted(raw)}")
+    url = _typed(path, "[connection] url", raw["url"], str, example)
+    if url != "spark" and "://" not in url:
+        raise _fail(path, f"[connection] url: expected a URL such as {example}, got {url!r}")
+    return url

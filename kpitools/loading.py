@@ -156,6 +156,10 @@ def load(path: str | Path) -> Dataset:
         raise DatasetError(f"{folder}: no such dataset folder (expected a folder holding tickets.csv or "
                            "tickets.parquet and dataset.toml)", file=str(folder))
     cfg = read_config(folder)
+    if cfg.connection is not None:  # the tables live in a backend: validated there
+        from .warehouse import connect
+
+        return connect(cfg.connection, config=cfg)
     store = Store()
     files: dict[str, Path] = {}
     rejects: list[pd.DataFrame] = []

@@ -75,6 +75,10 @@ def save(ds: Dataset, folder: str | os.PathLike[str]) -> Path:
     folder = Path(folder)
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     folder.chmod(0o700)  # also when it existed: the snapshot is the customers' data
+    if ds.config.connection is not None:  # the tables stay in their backend: the kernels validate there
+        _write_meta(folder, {"format": _FORMAT, "kpitools": _version(), "source": str(Path(ds.path).resolve()),
+                             "connection": ds.config.connection, "counts": ds.counts})
+        return folder
     store = ds.store
     store.customer_keys()  # a read-only store cannot renumber them
     con = store.con
@@ -100,9 +104,13 @@ def save(ds: Dataset, folder: str | os.PathLike[str]) -> Path:
         "provided": {name: ds.provided(name) for name in ds.tables},
     }
     (folder / DATABASE).chmod(0o600)
+    _write_meta(folder, meta)
+    return folder
+
+
+def _write_meta(folder: Path, meta: dict[str, Any]) -> None:
     with os.fdopen(os.open(folder / META, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as fh:
         fh.write(pickle.dumps(meta, protocol=pickle.HIGHEST_PROTOCOL))
-    return folder
 
 
 def _changed(folder: Path, meta: dict[str, Any]) -> list[str]:
@@ -145,6 +153,8 @@ def reopen(path: str | os.PathLike[str]) -> Dataset | None:
                             f"this kernel runs {_version()}; start the run again")
     if not folder.is_dir():
         raise InputChangedError(f"input changed during the run: {folder.name} (the folder is gone)")
+    if "connection" in meta:
+        return _reconnect(folder, meta)
     changed = _changed(folder, meta)
     if changed:
         # a fresh load here would put a second dataset into the same report
@@ -152,3 +162,19 @@ def reopen(path: str | os.PathLike[str]) -> Dataset | None:
     store = Store.read_only(Path(where) / DATABASE, meta["store"])
     return Dataset(path=Path(path), config=meta["config"], rejects=meta["rejects"], counts=meta["counts"],
                    as_of=meta["as_of"], files=meta["files"], store=store, provided=meta["provided"])
+
+
+def _reconnect(folder: Path, meta: dict[str, Any]) -> Dataset:
+    """The run's dataset in its backend, validated again there (nothing is copied out of it); a
+    table whose rows changed since the run validated it is an error, as a changed file is."""
+    from .config import read_config
+    from .warehouse import connect
+
+    cfg = read_config(folder)
+    ds = connect(cfg.connection, config=cfg, rejects_table=None)
+    before, now = (c.set_index("table")[["rows_in", "rows_kept"]] for c in (meta["counts"], ds.counts))
+    if not before.equals(now):
+        changed = sorted(set(before.index) ^ set(now.index)
+                         | {t for t in set(before.index) & set(now.index) if not before.loc[t].equals(now.loc[t])})
+        raise InputChangedError(f"input changed during the run: table(s) {', '.join(changed)} of {cfg.connection}")
+    return ds

@@ -92,6 +92,15 @@ class Backend:
         self._cached: list[Any] = []
 
     @classmethod
+    def on_warehouse(cls, store: Any) -> Backend:
+        """A backend on the connection of a :class:`~kpitools.warehouse.WarehouseStore`, whose
+        tables are read where they are (the connection stays open after the run)."""
+        # small tables reach DuckDB as memtables; other engines read them from Parquet files
+        backend = cls("memory" if store.backend.name == "duckdb" else "parquet", con=store.backend, shared=True)
+        backend.store = store
+        return backend
+
+    @classmethod
     def on_store(cls, store: Any) -> Backend:
         """A backend on a new connection (a cursor) to a :class:`~kpitools.dataset.Store`: its
         temporary tables are its own and go when it is closed."""
@@ -132,9 +141,10 @@ class Backend:
         """The stored table ``name`` of ``store`` (in its stored form, hidden columns included)."""
         key = (id(store), name)
         if key not in self._copies:
-            if store is self.store:
+            if store is self.store:  # the dataset's own tables, read where they are
                 with _quiet():
-                    self._copies[key] = self.con.table(name)
+                    self._copies[key] = (store.table(name) if getattr(store, "backend", None) is self.con
+                                         else self.con.table(name))
             else:
                 self._copies[key] = self.table(name, store.arrow(name, _stored_columns(store, name)))
         return self._copies[key]

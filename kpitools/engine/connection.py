@@ -43,7 +43,10 @@ def _spark() -> Any:
 
 def default_backend(store: Any) -> Backend:
     """A backend for one engine run on ``store`` as :func:`connection` says (the caller closes it;
-    closing a Spark backend leaves the shared session running)."""
+    closing a Spark backend leaves the shared session running). A dataset whose tables live in a
+    backend (:func:`kpitools.connect`) runs on that backend, whatever the process default."""
+    if getattr(store, "backend", None) is not None:
+        return Backend.on_warehouse(store)
     if connection() == "spark":
         return Backend("parquet", con=_spark(), shared=True)
     return Backend.on_store(store)

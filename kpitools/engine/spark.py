@@ -9,7 +9,10 @@ but is pinned all the same). For a cluster, build the session as the cluster wan
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 from typing import Any
 
 from ..errors import KpitoolsError
@@ -37,11 +40,22 @@ def local_session(cores: int = 2) -> Any:
                             "(and Java 17 or later on the PATH)") from None
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     builder = SparkSession.builder.master(f"local[{cores}]").appName("kpitools")
-    for key, value in LOCAL_CONFIG.items():
+    for key, value in {**LOCAL_CONFIG, "spark.sql.warehouse.dir": _warehouse_dir()}.items():
         builder = builder.config(key, value)
     session = builder.getOrCreate()
-    session.sparkContext.setLogLevel("ERROR")
+    # FATAL: a plan too large for code generation logs a long Java stack trace at ERROR level
+    # although Spark then runs it interpreted, as designed; real failures still raise in Python
+    session.sparkContext.setLogLevel("FATAL")
     return session
+
+
+def _warehouse_dir() -> str:
+    """A private folder for the tables a local session writes (the rejects of
+    :func:`kpitools.connect`), removed at exit: a local session's catalog lives in memory, and
+    files left in the working directory would block the same table in the next session."""
+    folder = tempfile.mkdtemp(prefix="kpitools-spark-")
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
 
 
 def connect(session: Any = None) -> Any:
