@@ -16,6 +16,7 @@ counts, not as reasons per row.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -23,10 +24,19 @@ import pandas as pd
 
 from kpitools.catalog import catalog
 from kpitools.config import read_config
-from kpitools.engine.sqltext import steps
 from kpitools.rules import wall_steps
 
 _ISO = r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}(:?\d{2})?)?)?$"
+
+
+def steps(x: str, bounds: Any, values: Any) -> str:
+    """SQL for a step function of ``x``: ``values[0]`` below ``bounds[0]``, ``values[i]`` from
+    ``bounds[i - 1]`` on (a balanced tree of CASEs, about log2(len(bounds)) tests per row)."""
+    if len(bounds) == 0:
+        return str(int(values[0]))
+    mid = len(bounds) // 2
+    return (f"CASE WHEN {x} < {int(bounds[mid])} THEN {steps(x, bounds[:mid], values[:mid + 1])} "
+            f"ELSE {steps(x, bounds[mid + 1:], values[mid + 1:])} END")
 
 
 def _macros(con: duckdb.DuckDBPyConnection) -> None:
