@@ -130,7 +130,9 @@ def assign_conversations(store: Store) -> None:
             SELECT w.row, q.ptr, least(w.low, q.low) AS low
             FROM kpitools_walk AS w JOIN kpitools_walk AS q ON q.row = w.ptr
         """)
-    # where each chain ends: a ticket, a root, a reply to a missing message, or a loop (its lowest row)
+    # where each chain ends: a ticket, a root, a reply to a missing message, or a loop (its lowest
+    # row); a message with a ticket_id is its own end (its conversation is that ticket), so only
+    # the others are followed here
     con.execute("""
         CREATE OR REPLACE TEMP TABLE kpitools_conv AS
         WITH reached AS (
@@ -139,6 +141,7 @@ def assign_conversations(store: Store) -> None:
             JOIN kpitools_walk AS w ON w.row = n.row
             JOIN kpitools_nodes AS e ON e.row = w.ptr
             JOIN kpitools_walk AS q ON q.row = w.ptr
+            WHERE n.ticket IS NULL
         ), named AS (
             SELECT row, id, sent,
                    CASE WHEN ends AND ticket IS NOT NULL THEN ticket
@@ -146,11 +149,14 @@ def assign_conversations(store: Store) -> None:
                    CASE WHEN NOT ends THEN 'loop ' || loop
                         WHEN ticket IS NULL AND replies_to IS NOT NULL THEN 'missing ' || replies_to END AS grp
             FROM reached
+        ), firsts AS (  -- grouped, not a window over every message: grp is set only where conv is not
+            SELECT grp, first(id ORDER BY sent, row) AS conv FROM named WHERE grp IS NOT NULL GROUP BY grp
         )
-        SELECT row, coalesce(conv, first_value(id) OVER (PARTITION BY grp ORDER BY sent, row)) AS conv FROM named
+        SELECT n.row, coalesce(n.conv, f.conv) AS conv FROM named AS n LEFT JOIN firsts AS f ON f.grp = n.grp
     """)
     if CONVERSATION not in [r[0] for r in con.execute("DESCRIBE messages").fetchall()]:
         con.execute(f"ALTER TABLE messages ADD COLUMN {CONVERSATION} VARCHAR")
+    con.execute(f"UPDATE messages SET {CONVERSATION} = {text['ticket_id']}")
     con.execute(f"UPDATE messages SET {CONVERSATION} = c.conv FROM kpitools_conv AS c WHERE messages.{ROW} = c.row")
     for name in ("kpitools_nodes", "kpitools_walk", "kpitools_conv"):
         con.execute(f"DROP TABLE {name}")

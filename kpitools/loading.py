@@ -26,7 +26,7 @@ from .config import DatasetConfig, FilePart, Layout, TableSource, read_config
 from .dataset import ROW, Dataset, Store, stored_channels
 from .errors import DatasetError
 from .mappings import apply_mapping
-from .reading import Slice, read_slices
+from .reading import Slice, Typed, read_slices
 from .schema import KEYS, TABLE_ORDER, TABLES, required
 from .rules import CHECKED, COLUMN, RAW_KEY, REASON, Rules, duplicates
 from .validate import TEXT, NumberText
@@ -116,13 +116,15 @@ def _chunks(table: str, part: Part, cfg: DatasetConfig, notes: list[str]) -> Ite
         mapped = apply_mapping(frame, table, src, file=str(file), tz=cfg.timezone, as_of=cfg.as_of, notes=notes)
         yield Slice(_checked_columns(mapped, table, file), [b for s in slices for b in s.bad])
     else:
-        for piece in read_slices(file, part.layout, notes, table=table, numeric=_NUMERIC[table], chunk_rows=CHUNK_ROWS):
+        for piece in read_slices(file, part.layout, notes, table=table, numeric=_NUMERIC[table], typed=True,
+                                 chunk_rows=CHUNK_ROWS):
             piece.frame = _checked_columns(piece.frame, table, file)
             yield piece
 
 
-def _checked_columns(frame: pd.DataFrame, table: str, file: Path) -> pd.DataFrame:
-    frame.columns = [str(c).strip() for c in frame.columns]
+def _checked_columns(frame: pd.DataFrame | Typed, table: str, file: Path) -> pd.DataFrame | Typed:
+    if isinstance(frame, pd.DataFrame):  # (a Typed slice comes with its names trimmed)
+        frame.columns = [str(c).strip() for c in frame.columns]
     missing = [c for c in required(table) if c not in frame.columns]
     if missing:
         found = ", ".join(frame.columns)
@@ -322,7 +324,12 @@ def _duplicates(store: Store, table: str, files: list[Part], key: tuple[str, ...
     import ibis
 
     schema = store.con.table(table).limit(0).to_arrow_table().schema
-    repeated = duplicates(ibis.table(ibis.Schema.from_pyarrow(schema), name=table), key, ROW)
+    rows = ibis.table(ibis.Schema.from_pyarrow(schema), name=table)
+    # only the rows of keys that repeat go through the window (a hash count first: cheaper than sorting all)
+    counted = rows.group_by(list(key)).aggregate(__kt_n=rows.count())
+    counted = counted.filter(counted.__kt_n > 1)
+    rows = rows.semi_join(counted, [rows[k].identical_to(counted[k]) for k in key])
+    repeated = duplicates(rows, key, ROW)
     query = repeated.select(row=repeated[ROW], value=repeated[key[0]]).order_by("row")
     dup = store.con.execute(ibis.to_sql(query, dialect="duckdb")).df()
     if dup.empty:
@@ -339,12 +346,17 @@ def _duplicates(store: Store, table: str, files: list[Part], key: tuple[str, ...
                          "reason": f"duplicate {' + '.join(key)} (the first row is kept)"})
 
 
-def _rejects(table: str, file: str, frame: pd.DataFrame, reason: pd.Series, column: pd.Series,
+def _rejects(table: str, file: str, frame: pd.DataFrame | Typed, reason: pd.Series, column: pd.Series,
              unreadable: dict[str, tuple[np.ndarray, str, np.ndarray]]) -> pd.DataFrame:
     """The rejected rows of one slice, each with the value of the column its reason is about
     (as read: a cell the reader took out shows what the file held)."""
     if reason.empty:
         return pd.DataFrame(columns=REJECT_COLUMNS)
+    if isinstance(frame, Typed):  # only the rejected rows become pandas
+        rows = np.sort(reason.index.to_numpy())
+        at = np.searchsorted(frame.rows, rows)
+        unreadable = {c: (mask[at], why, values[at]) for c, (mask, why, values) in unreadable.items()}
+        frame = frame.frame(rows)
     values = pd.Series(None, index=reason.index, dtype=object)
     for col in column.unique():
         rows = (column == col).to_numpy()

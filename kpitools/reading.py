@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import gzip
 import io
 import itertools
@@ -48,12 +49,52 @@ _NS_LIMIT = {"s": 9_223_372_036, "ms": 9_223_372_036_854, "us": 9_223_372_036_85
 
 
 @dataclass
-class Slice:
-    """Part of a file: rows indexed by spreadsheet row number, the rows that did not parse as
-    (row, reason), and per column the cells the reader could not represent (taken out, left
-    empty) as (mask, reason, the values as the file holds them)."""
+class Typed:
+    """A slice of a typed Parquet file left in Arrow (no pandas round trip): ``table`` holds the
+    columns as read (timestamps in ns, values pandas cannot hold taken out), ``rows`` their row
+    numbers (ascending). What pandas would make of it is known from the types and null counts
+    (:attr:`dtypes`), so only the rows a load rejects become pandas (:meth:`frame`)."""
 
-    frame: pd.DataFrame
+    table: pa.Table
+    rows: np.ndarray
+
+    @property
+    def columns(self) -> list[str]:
+        return self.table.column_names
+
+    def __len__(self) -> int:
+        return self.table.num_rows
+
+    @functools.cached_property
+    def dtypes(self) -> dict[str, object]:
+        """The dtypes of the slice as pandas: an integer column with nulls is float64, a boolean
+        one object (what ``to_pandas`` gives for the whole slice)."""
+        empty = self.table.slice(0, 0).to_pandas(types_mapper=_text_types)
+        out = {}
+        for name, col in zip(self.columns, self.table.columns):
+            out[name] = empty[name].dtype
+            if col.null_count and pa.types.is_integer(col.type):
+                out[name] = np.dtype("float64")
+            elif col.null_count and pa.types.is_boolean(col.type):
+                out[name] = np.dtype(object)
+        return out
+
+    def frame(self, rows: np.ndarray) -> pd.DataFrame:
+        """The rows with these numbers as pandas, of the slice's :attr:`dtypes` (a few rows
+        alone could convert to other dtypes)."""
+        part = self.table.take(np.searchsorted(self.rows, rows)).to_pandas(types_mapper=_text_types)
+        part = part.astype({n: d for n, d in self.dtypes.items() if part[n].dtype != d})
+        part.index = pd.Index(rows, name="row")
+        return part
+
+
+@dataclass
+class Slice:
+    """Part of a file: rows indexed by spreadsheet row number (a pandas frame, or :class:`Typed`),
+    the rows that did not parse as (row, reason), and per column the cells the reader could not
+    represent (taken out, left empty) as (mask, reason, the values as the file holds them)."""
+
+    frame: pd.DataFrame | Typed
     bad: list[tuple[int, str]] = field(default_factory=list)
     unreadable: dict[str, tuple[np.ndarray, str, np.ndarray]] = field(default_factory=dict)
 
@@ -69,7 +110,7 @@ def kind(path: Path) -> str:
 
 
 def read_slices(path: Path, layout: Layout, notes: list[str], *, table: str,
-                numeric: frozenset[str] = frozenset(), as_text: bool = False,
+                numeric: frozenset[str] = frozenset(), as_text: bool = False, typed: bool = False,
                 chunk_rows: int = CHUNK_ROWS) -> Iterator[Slice]:
     """The file in slices of about ``CHUNK_ROWS`` rows.
 
@@ -77,11 +118,12 @@ def read_slices(path: Path, layout: Layout, notes: list[str], *, table: str,
     with ``as_text``; a NaN or infinite value in one of the ``numeric`` columns and a timestamp
     outside the years 1678-2261 are nulled and reported in ``Slice.unreadable`` (as text they
     stay as written, for the row rules to judge). ``table`` names the table in messages;
-    ``notes`` receives what the reader got past.
+    ``notes`` receives what the reader got past. With ``typed``, a Parquet file whose column
+    types allow it comes as :class:`Typed` slices rather than pandas frames.
     """
     _check_layout(path, layout, table)
     if kind(path) == "parquet":
-        yield from _parquet(path, notes, numeric, as_text, chunk_rows)
+        yield from _parquet(path, notes, numeric, as_text, typed and not as_text, chunk_rows)
     elif kind(path) == "xlsx":
         yield from _xlsx(path, layout, notes, chunk_rows)
     else:
@@ -440,7 +482,7 @@ def _sheet_frame(cells: list[list[str]], names: list[str], numbers: list[int]) -
 
 # --------------------------------------------------------------------------- Parquet
 
-def _parquet(path: Path, notes: list[str], numeric: frozenset[str], as_text: bool,
+def _parquet(path: Path, notes: list[str], numeric: frozenset[str], as_text: bool, typed: bool,
              chunk_rows: int) -> Iterator[Slice]:
     try:
         pf = pq.ParquetFile(path)
@@ -455,24 +497,50 @@ def _parquet(path: Path, notes: list[str], numeric: frozenset[str], as_text: boo
         if skip:
             notes.append(f"{len(skip)} index or unnamed column(s) ignored ({', '.join(map(repr, skip))})")
         keep = [n for n in names if n not in skip]
+        typed = typed and _typed_ok(pf.schema_arrow, keep, meta)
         first, empty = FIRST_DATA_ROW, True
         for batch in pf.iter_batches(batch_size=chunk_rows, columns=keep, use_pandas_metadata=False):
             empty = False
             yield _parquet_slice(pa.Table.from_batches([batch]), np.arange(first, first + batch.num_rows),
-                                 numeric, as_text)
+                                 numeric, as_text, typed)
             first += batch.num_rows
         if empty:
-            yield _parquet_slice(pf.schema_arrow.empty_table().select(keep), np.arange(0), numeric, as_text)
+            yield _parquet_slice(pf.schema_arrow.empty_table().select(keep), np.arange(0), numeric, as_text, typed)
     except (pa.ArrowException, OSError) as exc:
         raise DatasetError(f"{path}: cannot be read as Parquet: {_arrow_message(exc)}", file=str(path)) from None
+
+
+def _typed_ok(schema: pa.Schema, keep: list[str], meta: dict) -> bool:
+    """Whether the pandas form of these columns is known from their Arrow types alone (text,
+    integers, floats, booleans, timestamps, nulls; no pandas extension dtype recorded for a
+    column that is not text; names distinct once trimmed): then :class:`Typed` slices."""
+    recorded = {c.get("name"): c.get("numpy_type") for c in meta.get("columns", [])}
+    for name in keep:
+        t = schema.field(name).type
+        text = pa.types.is_string(t) or pa.types.is_large_string(t)
+        if not (text or pa.types.is_integer(t) or pa.types.is_float32(t) or pa.types.is_float64(t)
+                or pa.types.is_boolean(t) or pa.types.is_timestamp(t) or pa.types.is_null(t)):
+            return False
+        if not text and name in recorded and not _numpy_type(recorded[name]):
+            return False
+    return len({n.strip() for n in keep}) == len(keep)
+
+
+def _numpy_type(name: object) -> bool:
+    try:
+        return isinstance(pd.api.types.pandas_dtype(name), np.dtype)
+    except (TypeError, ValueError):
+        return False
 
 
 def _as_text(col: pa.ChunkedArray) -> np.ndarray:
     return np.asarray(pc.cast(col, pa.string()).to_pylist(), dtype=object)
 
 
-def _parquet_slice(table: pa.Table, rows: np.ndarray, numeric: frozenset[str], as_text: bool) -> Slice:
-    """Typed columns (or text), with values pandas cannot hold taken out and reported."""
+def _parquet_slice(table: pa.Table, rows: np.ndarray, numeric: frozenset[str], as_text: bool,
+                   typed: bool = False) -> Slice:
+    """Typed columns (or text), with values pandas cannot hold taken out and reported; as
+    :class:`Typed` (names trimmed) with ``typed``, else a pandas frame."""
     unreadable: dict[str, tuple[np.ndarray, str, np.ndarray]] = {}
     for i, name in enumerate(table.column_names):
         col = table.column(i)
@@ -499,6 +567,8 @@ def _parquet_slice(table: pa.Table, rows: np.ndarray, numeric: frozenset[str], a
                 unreadable[name] = (~finite.to_numpy(zero_copy_only=False), f"{name} is not a finite number",
                                     _as_text(col))
                 table = table.set_column(i, name, pc.if_else(finite, col, pa.scalar(None, col.type)))
+    if typed:
+        return Slice(Typed(table.rename_columns([n.strip() for n in table.column_names]), rows), [], unreadable)
     frame = table.to_pandas(types_mapper=_text_types)
     if as_text:
         frame = frame.astype(TEXT)

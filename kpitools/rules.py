@@ -24,6 +24,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .dataset import ROW
 from .schema import AUTHORS, FALSE_WORDS, KEYS, STATUSES, SURVEY_TYPES, TABLES, TRUE_WORDS, Column
@@ -463,16 +465,23 @@ class Rules:
         self.statuses = tuple(sorted((statuses or {}).items()))
         self.dtypes: dict[str, Any] = {}
 
-    def check(self, con: Any, frame: pd.DataFrame, unreadable: Mapping[str, tuple[np.ndarray, str, np.ndarray]]
-              ) -> Any:
-        """Check a slice into :data:`CHECKED`; returns that table as an (unbound) Ibis table of
-        typed columns, extras, ``__kt_row``, ``REASON``, ``COLUMN`` (and ``RAW_KEY``)."""
-        raw, naive, aware = raw_arrow(frame, unreadable)
+    def check(self, con: Any, frame: Any, unreadable: Mapping[str, tuple[np.ndarray, str, np.ndarray]]) -> Any:
+        """Check a slice (a pandas frame, or a :class:`~kpitools.reading.Typed` Arrow slice) into
+        :data:`CHECKED`; returns that table as an (unbound) Ibis table of typed columns, extras,
+        ``__kt_row``, ``REASON``, ``COLUMN`` (and ``RAW_KEY``)."""
+        if isinstance(frame, pd.DataFrame):
+            raw, naive, aware = raw_arrow(frame, unreadable)
+            forms, dtypes = frame.attrs.get(TIMESTAMP_FORMS, {}), frame
+        else:
+            raw, naive, aware = typed_arrow(frame.table, frame.rows, unreadable)
+            forms, dtypes = {}, pd.DataFrame({n: pd.Series(dtype=d) for n, d in frame.dtypes.items()})
         info = Raw(naive=frozenset(naive), aware=frozenset(aware),
                    unreadable=tuple((c, why) for c, (_, why, _) in unreadable.items()), numbers=self.numbers,
-                   forms=tuple(frame.attrs.get(TIMESTAMP_FORMS, {}).items()))
+                   forms=tuple(forms.items()))
         sql = _compiled(self.table, raw.schema, info, self.tz, self.scales, self.channels, self.kpi_ids, self.statuses)
-        self.dtypes = stored_dtypes(self.table, frame, self.tz)
+        self.dtypes = stored_dtypes(self.table, dtypes, self.tz)
+        # in batches of DuckDB's row-group size, which it scans in parallel (one batch: one thread)
+        raw = pa.Table.from_batches(raw.to_batches(max_chunksize=_SCAN_ROWS), raw.schema)
         con.register(_RAW_NAME, raw)
         try:
             con.execute(f"CREATE OR REPLACE TEMP TABLE {CHECKED} AS {sql}")
@@ -499,6 +508,7 @@ def _compiled(table: str, schema: Any, info: Raw, tz: str, scales: tuple[tuple[s
 #: The temporary table that holds a checked slice.
 CHECKED = "kpitools_checked"
 _RAW_NAME = "kpitools_raw"
+_SCAN_ROWS = 122_880
 
 
 def raw_arrow(frame: pd.DataFrame, unreadable: Mapping[str, tuple[np.ndarray, str, np.ndarray]]
@@ -506,8 +516,6 @@ def raw_arrow(frame: pd.DataFrame, unreadable: Mapping[str, tuple[np.ndarray, st
     """A reader's slice as the rules read it: text as text (object columns too, as their text),
     typed columns as they are with timestamps as int64 ns, the unreadable cells' flags and the
     row numbers; with the names of the naive and the aware timestamp columns."""
-    import pyarrow as pa
-
     columns: dict[str, Any] = {}
     naive, aware = set(), set()
     for name in frame.columns:
@@ -527,6 +535,33 @@ def raw_arrow(frame: pd.DataFrame, unreadable: Mapping[str, tuple[np.ndarray, st
     for name, (mask, _, _) in unreadable.items():
         columns[UNREADABLE + name] = pa.array(mask, type=pa.bool_())
     columns[ROW] = pa.array(frame.index.to_numpy(dtype=np.int64))
+    return pa.table(columns), naive, aware
+
+
+def typed_arrow(table: Any, rows: np.ndarray, unreadable: Mapping[str, tuple[np.ndarray, str, np.ndarray]]
+                ) -> tuple[Any, set[str], set[str]]:
+    """What :func:`raw_arrow` makes of the pandas frame of an Arrow slice, made in Arrow: an
+    integer column with nulls as float64 and a boolean one as the text "True"/"False" (pandas'
+    object column), NaN as null, timestamps as int64 ns, a column of nulls as text."""
+    columns: dict[str, Any] = {}
+    naive, aware = set(), set()
+    for name, col in zip(table.column_names, table.columns):
+        kind = col.type
+        if pa.types.is_timestamp(kind):
+            (aware if kind.tz is not None else naive).add(name)
+            col = pc.cast(col, pa.int64())
+        elif pa.types.is_integer(kind) and col.null_count:
+            col = pc.cast(col, pa.float64(), safe=False)
+        elif pa.types.is_boolean(kind) and col.null_count:
+            col = pc.if_else(col, "True", "False")
+        elif pa.types.is_floating(kind):
+            col = pc.if_else(pc.is_nan(col), pa.scalar(None, kind), col)
+        elif pa.types.is_null(kind):
+            col = col.cast(pa.string())
+        columns[name] = col
+    for name, (mask, _, _) in unreadable.items():
+        columns[UNREADABLE + name] = pa.array(mask, type=pa.bool_())
+    columns[ROW] = pa.array(rows, type=pa.int64())
     return pa.table(columns), naive, aware
 
 

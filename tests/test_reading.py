@@ -203,6 +203,44 @@ def test_text_numbers_beyond_float_are_rejected(tmp_path: Path) -> None:
     assert ds.tickets["ticket_id"].tolist() == ["T3"] and ds.rejects["row"].tolist() == [2, 3]
 
 
+@pytest.mark.parametrize("with_nulls", [True, False])
+def test_typed_parquet_slices_are_what_the_pandas_path_makes_of_them(tmp_path: Path, with_nulls: bool) -> None:
+    """A Parquet slice left in Arrow gives the rules the table, dtypes and reject values that its
+    pandas frame gives (integers with nulls as float, booleans with nulls as text, NaN as null)."""
+    import numpy as np
+
+    from kpitools.reading import read_slices
+    from kpitools.rules import raw_arrow, typed_arrow
+
+    n = None if with_nulls else 1
+    table = pa.table({
+        "ticket_id": ["A", "B", "C", n and "D"], "n8": pa.array([1, 2, n, 4], pa.int8()),
+        "u64": pa.array([2**63 + 1, 2, n, 4], pa.uint64()), "flag": [True, False, n and True, True],
+        "f32": pa.array([1.5, float("nan"), n, float("inf")], pa.float32()),
+        "handle_seconds": [1.5, float("nan"), n, float("inf")], "nothing": pa.nulls(4),
+        "created_at": pa.array([dt.datetime(2026, 10, 1), dt.datetime(9999, 1, 1), n and dt.datetime(2026, 1, 1),
+                                dt.datetime(1970, 1, 1)], pa.timestamp("us")),
+        "aware": pa.array([dt.datetime(2026, 10, 1), None, None, dt.datetime(2020, 1, 1)], pa.timestamp("s", "UTC")),
+        " padded ": ["x", "y", "z", "w"],
+    })
+    pq.write_table(table, tmp_path / "t.parquet")
+    args = dict(table="tickets", numeric=frozenset({"handle_seconds"}), chunk_rows=3)
+    plain = list(read_slices(tmp_path / "t.parquet", kt.config.Layout(), [], **args))
+    typed = list(read_slices(tmp_path / "t.parquet", kt.config.Layout(), [], typed=True, **args))
+    for p, t in zip(plain, typed, strict=True):
+        p.frame.columns = [c.strip() for c in p.frame.columns]
+        assert t.frame.columns == list(p.frame.columns) and t.frame.dtypes == dict(p.frame.dtypes)
+        want, got = raw_arrow(p.frame, p.unreadable), typed_arrow(t.frame.table, t.frame.rows, t.unreadable)
+        assert want[1:] == got[1:] and want[0].column_names == got[0].column_names
+        for name in want[0].column_names:
+            w, g = want[0][name], got[0][name]
+            assert w.cast(g.type).to_pylist() == g.to_pylist() if pa.types.is_large_string(w.type) else w.equals(g)
+        rows = p.frame.index.to_numpy()[::-1][:2]
+        pd.testing.assert_frame_equal(t.frame.frame(np.sort(rows)).astype(str), p.frame.loc[np.sort(rows)].astype(str))
+        assert {k: (m.tolist(), why, v.tolist()) for k, (m, why, v) in t.unreadable.items()} == \
+            {k: (m.tolist(), why, v.tolist()) for k, (m, why, v) in p.unreadable.items()}
+
+
 def test_duplicate_parquet_column_names_are_a_dataset_error(tmp_path: Path) -> None:
     names = ["ticket_id", "channel", "created_at", "channel"]
     pq.write_table(pa.Table.from_arrays([pa.array(["A"]), pa.array(["c"]), pa.array(["2026-10-01"]),
