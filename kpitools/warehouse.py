@@ -219,7 +219,8 @@ def _raw(con: Any, table: str, name: str, cfg: DatasetConfig) -> tuple[Any, froz
     raw = source.select(**columns)
     key = [c for c in KEYS.get(table, ()) if c in raw.columns]
     order = [raw[c] for c in key] + [raw[c] for c in raw.columns if c not in key]
-    return raw.mutate(**{ROW: ibis.row_number().over(order_by=order) + 1}), frozenset(columns)
+    # numbered once: the rules and the values of the rejects both read it, and numbering sorts the table
+    return materialise(con, raw.mutate(**{ROW: ibis.row_number().over(order_by=order) + 1})), frozenset(columns)
 
 
 def _instants(con: Any, name: str, database: Any, source: Any) -> frozenset[str]:
