@@ -1,6 +1,7 @@
 """The narrow tables of SPEC §8 (B3–B7), which carry every conversation rule once.
 
-* :func:`ticket_facts` — one row per non-spam, non-abandoned ticket created by as_of (B7.2):
+* :func:`ticket_facts` — one row per non-spam, non-abandoned ticket created by as_of (B7.2)
+  that a KPI of the periods reads (created in one, or with a customer message in one):
   channel, priority, creation, first reply and resolution (blanked after as_of), whether its
   conversation is outbound (B2, decided from every kept message, B7.3).
 * :func:`events` — each ticket's messages, resolution and status changes up to as_of in the
@@ -30,9 +31,10 @@ if TYPE_CHECKING:
 
 
 def ticket_facts(ctx: Context) -> Any:
-    """Non-spam, non-abandoned tickets created by as_of (SPEC B7.2): ``tk`` (row key), ``tid``
-    (ticket id as text), ``chan``, ``prio``, ``c_ns``, ``fr_ns``/``res_ns`` (empty after as_of),
-    ``c_mon``, ``outbound``. Cached once per run."""
+    """Non-spam, non-abandoned tickets created by as_of (SPEC B7.2) that the periods need (all
+    without periods, see :func:`_in_periods`): ``tk`` (row key), ``tid`` (ticket id as text),
+    ``chan``, ``prio``, ``c_ns``, ``fr_ns``/``res_ns`` (empty after as_of), ``c_mon``,
+    ``outbound``. Cached once per run."""
     def build() -> Any:
         ibis, time, as_of = ctx.ibis, ctx.time, ctx.as_of_ns_int
         none = ibis.null("int64")
@@ -48,10 +50,13 @@ def ticket_facts(ctx: Context) -> Any:
                      else ibis.null("string"),
                      c_ns=t.created_at, fr_ns=stamp("first_response_at"), res_ns=stamp("resolved_at"),
                      c_mon=time.mon(time.us(t.created_at), t.created_at, ctx.span("tickets", "created_at")))
+        if ctx.periods:
+            r = r.filter(_in_periods(ctx, r))
         if "messages" not in ctx.ds.tables:
             return ctx.backend.cache(r.mutate(outbound=ibis.literal(False)))
         # B2: an agent wrote first, or no customer wrote (bots never decide)
         m = ctx.stored("messages")
+        m = m.semi_join(r, m[CONVERSATION] == r.tid)
         o = m.group_by(conv=m[CONVERSATION]).aggregate(
             first_agent=m.sent_at.min(where=m.author == "agent"),
             first_customer=m.sent_at.min(where=m.author == "customer"),
@@ -60,6 +65,21 @@ def ticket_facts(ctx: Context) -> Any:
         outbound = ((j.first_agent < j.first_customer) | (j.customers == 0)).coalesce(False)
         return ctx.backend.cache(j.select(*r.columns, outbound=outbound))
     return ctx.memo(("conv_tickets",), build)
+
+
+def _in_periods(ctx: Context, r: Any) -> Any:
+    """The tickets some §8 KPI of the periods reads: created in a period, or with a customer
+    message sent in one (a wait may start there, B7.6). Every table below is per ticket, so
+    leaving the others out changes no value."""
+    keep = r.c_mon.isin(ctx.months)
+    if "messages" not in ctx.ds.tables:
+        return keep
+    time = ctx.time
+    m = ctx.stored("messages")
+    m = m.filter(m.author == "customer", m.sent_at <= ctx.as_of_ns_int)
+    # the month of a wait's start, as waits() computes it
+    m = m.filter(time.mon(time.us(m.sent_at), m.sent_at, ctx.span("messages", "sent_at")).isin(ctx.months))
+    return keep | r.tid.isin(m[CONVERSATION])
 
 
 def _linked(ctx: Context, rel: Any, tid: Any) -> Any:
@@ -112,34 +132,36 @@ def waits(ctx: Context) -> Any:
     def build() -> Any:
         ibis, time = ctx.ibis, ctx.time
         ev = events(ctx)
-        whole = ibis.window(group_by=ev.tk)
-        after = ibis.window(group_by=ev.tk, order_by=ev.seq, rows=(1, None))
-        before = ibis.window(group_by=ev.tk, order_by=ev.seq, rows=(None, -1))
 
-        def when(cond: Any, value: Any) -> Any:
-            return ibis.ifelse(cond, value, ibis.null("int64"))
+        def when(cond: Any) -> Any:
+            return ibis.ifelse(cond, ev.seq, ibis.null("int64"))
 
-        agent, resolved = ev.kind == "a", ev.kind == "R"
-        f = ev.mutate(
-            first_agent=when(agent, ev.seq).min().over(whole),
-            last_reopen=when(ev.kind == "O", ev.seq).max().over(whole),
-            # the last agent message or resolution before this event: a wait's group
-            boundary=when(agent | resolved, ev.seq).max().over(before),
-            next_a=when(agent, ev.seq).min().over(after), next_a_t=when(agent, ev.t).min().over(after),
-            next_r=when(resolved, ev.seq).min().over(after), next_r_t=when(resolved, ev.t).min().over(after))
-        # the final resolution: the first one after the last reopen (none while reopened)
-        final = when((f.kind == "R") & (f.seq > f.last_reopen.coalesce(0)), f.seq).min()
-        g = f.mutate(final_res=final.over(ibis.window(group_by=f.tk)))
+        # per ticket (hash aggregates, not windows: cheaper): the first agent message and the
+        # final resolution, the first after the last reopen (none while reopened)
+        per = ev.group_by(p_tk=ev.tk).aggregate(first_agent=when(ev.kind == "a").min(),
+                                                last_reopen=when(ev.kind == "O").max())
+        r = ev.filter(ev.kind == "R")
+        r = r.join(per, r.tk == per.p_tk)
+        r = r.filter(r.seq > r.last_reopen.coalesce(0))
+        final = r.group_by(f_tk=r.tk).aggregate(final_res=r.seq.min())
+        # customer messages and the boundaries (agent messages, resolutions) between them: a
+        # customer message right after a boundary (or first) is the first of its group, and once
+        # the others are dropped the row after it is the boundary that ends its wait
+        s = ev.filter(ev.kind.isin(["c", "a", "R"]))
+        prev = s.kind.lag().over(ibis.window(group_by=s.tk, order_by=s.seq))
+        s = s.mutate(prev=prev)
+        s = s.filter((s.kind != "c") | s.prev.isnull() | (s.prev != "c"))
+        after = ibis.window(group_by=s.tk, order_by=s.seq)
+        s = s.mutate(next_kind=s.kind.lead().over(after), next_t=s.t.lead().over(after))
+        c = s.filter(s.kind == "c")
         facts = ticket_facts(ctx).select(k_tk="tk", chan="chan", prio="prio", outbound="outbound")
-        c = g.join(facts, g.tk == facts.k_tk)
-        c = c.filter(c.kind == "c", c.outbound | (c.seq > c.first_agent),
-                     c.final_res.isnull() | (c.seq < c.final_res))
-        c = c.mutate(nth=ibis.row_number().over(ibis.window(group_by=[c.tk, c.boundary], order_by=c.seq)))
-        c = c.filter(c.nth == 0)
-        closed = c.next_a.notnull() & (c.next_r.isnull() | (c.next_a < c.next_r))
+        c = c.join(facts, c.tk == facts.k_tk)
+        c = c.join(per, c.tk == per.p_tk)
+        c = c.left_join(final, c.tk == final.f_tk)
+        c = c.filter(c.outbound | (c.seq > c.first_agent), c.final_res.isnull() | (c.seq < c.final_res))
         return ctx.backend.cache(c.select(
-            tk=c.tk, chan=c.chan, prio=c.prio, start_ns=c.t, closed=closed,
-            end_ns=ibis.ifelse(closed, c.next_a_t, c.next_r_t.coalesce(ctx.as_of_ns_int)),
+            tk=c.tk, chan=c.chan, prio=c.prio, start_ns=c.t, closed=(c.next_kind == "a").coalesce(False),
+            end_ns=c.next_t.coalesce(ctx.as_of_ns_int),
             start_mon=time.mon(time.us(c.t), c.t, ctx.span("messages", "sent_at"))))
     return ctx.memo(("conv_waits",), build)
 

@@ -24,8 +24,9 @@ from .observe import days as observe_days
 from .tidy import ALL, counts_on, grid, mean_rows, rows, share_rows, weighted_moments, with_all
 
 __all__ = ["AGE_BANDS", "SLA_METRICS", "STATUS_TIMES", "TICKET_SHARES", "compute", "events", "policy_cases",
-           "reply_counts", "sla_counts", "sla_elapsed", "sla_table", "status_spans", "status_time_counts",
-           "status_time_table", "ticket_counts", "ticket_facts", "wait_counts", "waits"]
+           "reply_counts", "sla_counts", "sla_counts_many", "sla_elapsed", "sla_table", "status_spans",
+           "status_time_counts", "status_time_sets", "status_time_table", "ticket_counts", "ticket_facts",
+           "wait_counts", "waits"]
 
 #: Time-in-status KPIs: id -> the statuses whose time they add up (SPEC B5).
 STATUS_TIMES = {
@@ -39,6 +40,8 @@ TICKET_SHARES = {
     "bot_resolved_pct": ("contained", "bot_resolved"),
     "handoff_pct": ("handed_off", "with_bot"),
 }
+#: The statuses that can hold time before a ticket's first solved/closed change.
+TIMED = ("new", "open", "pending", "on_hold")
 SLA_METRICS = {"sla_first_reply_pct": "first_reply", "sla_next_reply_pct": "next_reply",
                "sla_resolution_pct": "resolution"}
 _TICKET_COLS = ["touched", "one_touch", "with_bot", "handed_off", "bot_resolved", "contained"]
@@ -94,30 +97,65 @@ def reply_counts(ctx: Context) -> pd.DataFrame:
 def wait_counts(ctx: Context, business_hours: bool = False) -> pd.DataFrame:
     """``mon, g, dur, ev, n``: next-reply waits started in the periods per distinct duration
     (µs, calendar or business clock) and event flag (closed by an agent message)."""
+    return _wait_clocks(ctx, [business_hours])[business_hours]
+
+
+def _wait_clocks(ctx: Context, clocks: list[bool]) -> dict[bool, pd.DataFrame]:
+    """:func:`wait_counts` on each clock of ``clocks`` (business hours or not) in one query."""
+    ibis = ctx.ibis
     w = _in_months(ctx, waits(ctx), "start_mon")
     w = w.select("start_mon", "chan", "start_ns", "end_ns", "closed")
-    if business_hours:
-        w = ctx.clock.read(w, w.start_ns, "b0")
-        w = ctx.clock.read(w, w.end_ns, "b1")
-        dur = w.b1 - w.b0
-    else:
-        dur = w.end_ns - w.start_ns
-    w = w.select(mon=w.start_mon, g=w.chan, dur=round_div(dur, 1000), ev=w.closed)
-    return ctx.execute(w.group_by(["mon", "g", "dur", "ev"]).aggregate(n=w.count()).order_by(["mon", "g", "dur", "ev"]))
+    parts = []
+    for business_hours in clocks:
+        if business_hours:
+            b = ctx.clock.read(w, w.start_ns, "b0")
+            b = ctx.clock.read(b, b.end_ns, "b1")
+            rel, dur = b, b.b1 - b.b0
+        else:
+            rel, dur = w, w.end_ns - w.start_ns
+        rel = rel.select(bh=ibis.literal(business_hours), mon=rel.start_mon, g=rel.chan, dur=round_div(dur, 1000),
+                         ev=rel.closed)
+        parts.append(rel.group_by(["bh", "mon", "g", "dur", "ev"]).aggregate(n=rel.count()))
+    u = ibis.union(*parts, distinct=False) if len(parts) > 1 else parts[0]
+    out = ctx.execute(u.order_by(["bh", "mon", "g", "dur", "ev"]))
+    return {bh: out[out["bh"] == bh].drop(columns="bh").reset_index(drop=True) for bh in clocks}
+
+
+def _status_times(ctx: Context) -> Any:
+    """Per ticket created in the periods whose status history reaches solved/closed by as_of:
+    ``mon``, ``g`` and the ns spent in each status of :data:`TIMED` before that (SPEC B7.7),
+    materialised once so that each time-in-status query reads one row per ticket."""
+    def build() -> Any:
+        ibis = ctx.ibis
+        s = status_spans(ctx)
+        s = s.filter(s.solved_ns.notnull())
+        spent = ibis.greatest(ibis.least(s.e_ns, s.solved_ns) - s.s_ns, 0)
+        s = s.group_by(s_tk=s.tk).aggregate(**{x: ibis.ifelse(s.status == x, spent, 0).sum() for x in TIMED})
+        f = _in_months(ctx, ticket_facts(ctx), "c_mon")
+        j = f.join(s, f.tk == s.s_tk)
+        return ctx.backend.cache(j.select("c_mon", "chan", *TIMED))
+    return ctx.memo(("conv_status_times",), build)
 
 
 def status_time_counts(ctx: Context, statuses: tuple[str, ...]) -> pd.DataFrame:
     """``mon, g, dur, n``: tickets created in the periods whose status history reaches
     solved/closed by as_of, per distinct time (µs) in ``statuses`` before that (SPEC B7.7)."""
+    return status_time_sets(ctx, {"": statuses}).drop(columns="set")
+
+
+def status_time_sets(ctx: Context, sets: dict[str, tuple[str, ...]]) -> pd.DataFrame:
+    """:func:`status_time_counts` of several sets of statuses in one query: ``set`` (the key of
+    ``sets``), ``mon, g, dur, n``."""
     ibis = ctx.ibis
-    s = status_spans(ctx)
-    s = s.filter(s.solved_ns.notnull())
-    spent = ibis.greatest(ibis.least(s.e_ns, s.solved_ns) - s.s_ns, 0)
-    s = s.group_by(s_tk=s.tk).aggregate(dur=ibis.ifelse(s.status.isin(list(statuses)), spent, 0).sum())
-    f = _in_months(ctx, ticket_facts(ctx), "c_mon")
-    j = f.join(s, f.tk == s.s_tk)
-    j = j.select(mon=j.c_mon, g=j.chan, dur=round_div(j.dur, 1000))
-    return ctx.execute(j.group_by(["mon", "g", "dur"]).aggregate(n=j.count()).order_by(["mon", "g", "dur"]))
+    t = _status_times(ctx)
+    parts = []
+    for name, statuses in sets.items():
+        # no status outside TIMED has time before the first solved/closed change
+        dur = sum((t[x] for x in TIMED if x in statuses), ibis.literal(0, "int64"))
+        part = t.select(set=ibis.literal(name), mon=t.c_mon, g=t.chan, dur=round_div(dur, 1000))
+        parts.append(part.group_by(["set", "mon", "g", "dur"]).aggregate(n=part.count()))
+    u = ibis.union(*parts, distinct=False) if len(parts) > 1 else parts[0]
+    return ctx.execute(u.order_by(["set", "mon", "g", "dur"]))
 
 
 # ---------------------------------------------------------------- SLA policies (SPEC B6, B7.8)
@@ -199,11 +237,15 @@ def sla_elapsed(ctx: Context, metric: str, pauses: bool = True) -> pd.DataFrame:
     """``policy, mon, g, ended, elapsed_us, n`` for ``metric``: items per policy (index in
     dataset.toml), channel, ended flag and distinct elapsed time on the policy's clock less the
     time in its paused statuses (unless ``pauses`` is False). One query for every policy."""
-    every = list(ctx.ds.config.sla)
-    policies = [p for p in every if p.metric == metric]
-    cols = ["policy", "mon", "g", "ended", "elapsed_us", "n"]
+    return _sla_elapsed_many(ctx, [metric], pauses)[metric]
+
+
+def _sla_query(ctx: Context, metric: str, pauses: bool) -> Any:
+    """The query behind :func:`sla_elapsed` (``pol`` = index among the metric's policies), or None
+    without a policy of ``metric``."""
+    policies = [p for p in ctx.ds.config.sla if p.metric == metric]
     if not policies:
-        return pd.DataFrame(columns=cols)
+        return None
     business = [i for i, p in enumerate(policies) if p.business_hours]
     items = _sla_items(ctx, metric)
     items = items.mutate(pol=policy_cases(policies, items.chan, items.prio))
@@ -218,24 +260,51 @@ def sla_elapsed(ctx: Context, metric: str, pauses: bool = True) -> pd.DataFrame:
         it = it.left_join(paused, [it.tk == paused.p_tk, it.start_ns == paused.p_start, it.end_ns == paused.p_end,
                                    it.pol == paused.p_pol])
         elapsed = it.end_r - it.start_r - it.paused_ns.coalesce(0)
-    it = it.select(pol=it.pol, mon=it.mon, g=it.chan, ended=it.ended, elapsed_us=round_div(elapsed, 1000))
-    out = ctx.execute(it.group_by(["pol", "mon", "g", "ended", "elapsed_us"]).aggregate(n=it.count()))
-    out["policy"] = np.array([every.index(p) for p in policies], dtype=np.int64)[out["pol"].to_numpy(np.int64)]
-    return out.sort_values(["policy", "mon", "g", "ended", "elapsed_us"], kind="stable").reset_index(drop=True)[cols]
+    it = it.select(metric=ctx.ibis.literal(metric), pol=it.pol, mon=it.mon, g=it.chan, ended=it.ended,
+                   elapsed_us=round_div(elapsed, 1000))
+    return it.group_by(["metric", "pol", "mon", "g", "ended", "elapsed_us"]).aggregate(n=it.count())
+
+
+def _sla_elapsed_many(ctx: Context, metrics: list[str], pauses: bool = True) -> dict[str, pd.DataFrame]:
+    """:func:`sla_elapsed` of several metrics in one query: metric -> frame."""
+    every = list(ctx.ds.config.sla)
+    cols = ["policy", "mon", "g", "ended", "elapsed_us", "n"]
+    queries = [q for q in (_sla_query(ctx, m, pauses) for m in metrics) if q is not None]
+    if not queries:
+        return {metric: pd.DataFrame(columns=cols) for metric in metrics}
+    found = ctx.execute(ctx.ibis.union(*queries, distinct=False) if len(queries) > 1 else queries[0])
+    out = {}
+    for metric in metrics:
+        policies = [p for p in every if p.metric == metric]
+        if not policies:
+            out[metric] = pd.DataFrame(columns=cols)
+            continue
+        part = found[found["metric"] == metric].drop(columns="metric")
+        part["policy"] = np.array([every.index(p) for p in policies], dtype=np.int64)[part["pol"].to_numpy(np.int64)]
+        out[metric] = part.sort_values(["policy", "mon", "g", "ended", "elapsed_us"],
+                                       kind="stable").reset_index(drop=True)[cols]
+    return out
 
 
 def sla_counts(ctx: Context, metric: str, pauses: bool = True) -> pd.DataFrame:
     """``policy, mon, g, met, breached, running`` for ``metric`` (SPEC B6): met = ended within the
     target (equal included); breached = past the target (ended, censored by a resolution, or
     still running at as_of); running = not ended and not past it (left out of the share)."""
-    el = sla_elapsed(ctx, metric, pauses)
-    target = np.array([ctx.ds.config.sla[i].target_h * HOUR_US for i in el["policy"]], dtype=float)
-    within = el["elapsed_us"].to_numpy(float) <= target
-    ended = el["ended"].to_numpy(bool)
-    n = el["n"].to_numpy(np.int64)
-    out = el[["policy", "mon", "g"]].assign(met=np.where(ended & within, n, 0), breached=np.where(within, 0, n),
-                                           running=np.where(~ended & within, n, 0))
-    return out.groupby(["policy", "mon", "g"], as_index=False)[["met", "breached", "running"]].sum()
+    return sla_counts_many(ctx, [metric], pauses)[metric]
+
+
+def sla_counts_many(ctx: Context, metrics: list[str], pauses: bool = True) -> dict[str, pd.DataFrame]:
+    """:func:`sla_counts` of several metrics in one query: metric -> frame."""
+    out = {}
+    for metric, el in _sla_elapsed_many(ctx, metrics, pauses).items():
+        target = np.array([ctx.ds.config.sla[i].target_h * HOUR_US for i in el["policy"]], dtype=float)
+        within = el["elapsed_us"].to_numpy(float) <= target
+        ended = el["ended"].to_numpy(bool)
+        n = el["n"].to_numpy(np.int64)
+        c = el[["policy", "mon", "g"]].assign(met=np.where(ended & within, n, 0), breached=np.where(within, 0, n),
+                                              running=np.where(~ended & within, n, 0))
+        out[metric] = c.groupby(["policy", "mon", "g"], as_index=False)[["met", "breached", "running"]].sum()
+    return out
 
 
 # ---------------------------------------------------------------- KPI rows
@@ -253,8 +322,7 @@ def _median_rows(ctx: Context, frame: pd.DataFrame, index: pd.MultiIndex, kpi: s
     return rows(index, ctx.labels, kpi, value.to_numpy(), count.to_numpy())
 
 
-def _wait_summary(ctx: Context, index: pd.MultiIndex, business_hours: bool) -> pd.DataFrame:
-    frame = wait_counts(ctx, business_hours)
+def _wait_summary(ctx: Context, index: pd.MultiIndex, frame: pd.DataFrame) -> pd.DataFrame:
     names = np.array([*ctx.channels, None], dtype=object)
     code = {c: i for i, c in enumerate(ctx.channels)}
     frame["g"] = frame["g"].map(code).fillna(len(ctx.channels)).astype(np.int64)
@@ -267,14 +335,16 @@ def compute(ctx: Context, want: set[str]) -> list[pd.DataFrame]:
     index = grid(ctx.months, ctx.channels)
     labels = ctx.labels
     frames = []
-    if want & {"nrt_median_h", "nrt_mean_h"}:
-        s = _wait_summary(ctx, index, business_hours=False)
+    clocks = [bh for bh, ids in ((False, {"nrt_median_h", "nrt_mean_h"}), (True, {"nrt_bh_median_h"})) if want & ids]
+    found = _wait_clocks(ctx, clocks) if clocks else {}
+    if False in found:
+        s = _wait_summary(ctx, index, found[False])
         if "nrt_median_h" in want:
             frames.append(rows(index, labels, "nrt_median_h", s["median"], s["km_n"], s["low"], s["high"]))
         if "nrt_mean_h" in want:
             frames.append(rows(index, labels, "nrt_mean_h", s["mean"], s["ev_n"]))
-    if "nrt_bh_median_h" in want:
-        s = _wait_summary(ctx, index, business_hours=True)
+    if True in found:
+        s = _wait_summary(ctx, index, found[True])
         frames.append(rows(index, labels, "nrt_bh_median_h", s["median"], s["km_n"], s["low"], s["high"]))
     if want & set(TICKET_SHARES):
         c = counts_on(ticket_counts(ctx), index, _TICKET_COLS)
@@ -288,17 +358,20 @@ def compute(ctx: Context, want: set[str]) -> list[pd.DataFrame]:
             if key in stats.index:
                 stats.loc[key] = weighted_moments(part["replies"].to_numpy(float), part["n"].to_numpy(np.int64))
         frames.append(mean_rows(index, labels, "replies_mean", stats["mean"], stats["sd"], stats["n"]))
-    for kpi, statuses in STATUS_TIMES.items():
-        if kpi in want:
-            frames.append(_median_rows(ctx, status_time_counts(ctx, statuses), index, kpi))
+    times = {kpi: statuses for kpi, statuses in STATUS_TIMES.items() if kpi in want}
+    if times:
+        counts = status_time_sets(ctx, times)
+        for kpi in times:
+            frames.append(_median_rows(ctx, counts[counts["set"] == kpi].drop(columns="set"), index, kpi))
     if "backlog_aged_7d_pct" in want:
         b = backlog_counts(ctx, "channel", index)
         frames.append(share_rows(index, labels, "backlog_aged_7d_pct", b["aged"], b["backlog"]))
-    for kpi, metric in SLA_METRICS.items():
-        if kpi in want:
-            c = sla_counts(ctx, metric)
-            c = counts_on(c.assign(judged=c["met"] + c["breached"]), index, ["met", "judged"])
-            frames.append(share_rows(index, labels, kpi, c["met"], c["judged"]))
+    sla = {kpi: metric for kpi, metric in SLA_METRICS.items() if kpi in want}
+    found = sla_counts_many(ctx, list(sla.values())) if sla else {}
+    for kpi, metric in sla.items():
+        c = found[metric]
+        c = counts_on(c.assign(judged=c["met"] + c["breached"]), index, ["met", "judged"])
+        frames.append(share_rows(index, labels, kpi, c["met"], c["judged"]))
     return frames
 
 
@@ -308,10 +381,10 @@ def sla_table(ctx: Context) -> pd.DataFrame:
     """Per policy, period and channel (and ``all``): met, breached, still running, the met share
     with the policy's pauses and without them (SPEC B6)."""
     out = []
-    for kpi, metric in SLA_METRICS.items():
-        if ctx.missing(kpi) is not None:
-            continue
-        both = [sla_counts(ctx, metric, pauses) for pauses in (True, False)]
+    metrics = [metric for kpi, metric in SLA_METRICS.items() if ctx.missing(kpi) is None]
+    counts = {pauses: sla_counts_many(ctx, metrics, pauses) if metrics else {} for pauses in (True, False)}
+    for metric in metrics:
+        both = [counts[pauses][metric] for pauses in (True, False)]
         free = both[1].rename(columns={"met": "met_np", "breached": "breached_np", "running": "running_np"})
         merged = both[0].merge(free, on=["policy", "mon", "g"], how="outer").fillna(0)
         merged = with_all(merged, ["policy", "mon"], [c for c in merged if c not in ("policy", "mon", "g")])
@@ -339,8 +412,9 @@ def status_time_table(ctx: Context) -> pd.DataFrame:
     by as_of, and the median and mean hours they spent in the status before that."""
     index = grid(ctx.months, ctx.channels)
     out = []
-    for status in ("new", "open", "pending", "on_hold"):
-        f = with_all(status_time_counts(ctx, (status,)), ["mon", "dur"], ["n"])
+    counts = status_time_sets(ctx, {status: (status,) for status in TIMED})
+    for status in TIMED:
+        f = with_all(counts[counts["set"] == status].drop(columns="set"), ["mon", "dur"], ["n"])
         for (mon, g), part in f.sort_values("dur").groupby(["mon", "g"], sort=False):
             if (mon, g) in index:
                 w = part["n"].to_numpy(np.int64)

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..stats.survival import km_quantiles
+from .backend import ibis_module
 from .context import HOUR_US
 from .tidy import ALL
 
@@ -26,9 +27,21 @@ def counts(t: Any, dur: Any, ev: Any, execute: Any, by_duration: bool = True) ->
     ``mon, g`` (so numpy can slice the groups without a pandas group-by) and, with
     ``by_duration``, then by ``dur, ev``; ``g`` is the segment code, -1 for a missing segment
     value."""
-    rel = t.select(mon=t.created_mon, g=t.g.fill_null(-1), dur=dur, ev=ev)
-    agg = rel.group_by(["mon", "g", "dur", "ev"]).aggregate(n=rel.count())
-    return execute(agg.order_by(["mon", "g", "dur", "ev"] if by_duration else ["mon", "g"]))
+    return counts_many(t, {"": (dur, ev)}, execute, by_duration)[""]
+
+
+def counts_many(t: Any, parts: dict[str, tuple[Any, Any]], execute: Any,
+                by_duration: bool = True) -> dict[str, pd.DataFrame]:
+    """:func:`counts` of several ``(dur, ev)`` pairs over ``t`` in one query (one round trip on a
+    backend where each query is a job): name -> frame."""
+    ibis = ibis_module()
+    aggs = []
+    for name, (dur, ev) in parts.items():
+        rel = t.select(part=ibis.literal(name), mon=t.created_mon, g=t.g.fill_null(-1), dur=dur, ev=ev)
+        aggs.append(rel.group_by(["part", "mon", "g", "dur", "ev"]).aggregate(n=rel.count()))
+    agg = ibis.union(*aggs, distinct=False) if len(aggs) > 1 else aggs[0]
+    out = execute(agg.order_by(["part", "mon", "g", "dur", "ev"] if by_duration else ["part", "mon", "g"]))
+    return {name: out[out["part"] == name].drop(columns="part").reset_index(drop=True) for name in parts}
 
 
 def _totals(values: np.ndarray, bounds: np.ndarray) -> np.ndarray:

@@ -57,7 +57,9 @@ def not_spam_key(ctx: Context, key: Any) -> Any:
     spam = _spam_keys(ctx)
     if spam is None or key is None:
         return ctx.ibis.literal(True)
-    return key.isnull() | ~key.isin(spam.id)
+    # the keys are never null, so the coalesce changes no value; it keeps Spark from planning
+    # NOT IN's null-aware semantics as a nested-loop join of every row with every spam key
+    return key.isnull() | ~key.isin(spam.id).coalesce(False)
 
 
 def _stamp(ctx: Context, table: str, rel: Any, column: str) -> Any:

@@ -17,7 +17,7 @@ import pyarrow as pa
 
 from ..periods import local_midnight
 from ..targets import frt_limits
-from .durations import counts as _duration_counts
+from .durations import counts_many as _duration_counts_many
 from .localtime import HOUR_US
 from .narrow import not_spam
 from .tidy import counts_on, with_all
@@ -97,9 +97,19 @@ def duration_counts(ctx: Context, t: Any, event: str, business: str | None = Non
     """``mon, g, dur, ev, n``: non-abandoned tickets of ``t`` per distinct duration (µs) to the
     ``event`` column (``fr_us``/``res_us``), censored at as_of (SPEC A8) — on the calendar, or
     the ``business`` column's clock; ``g`` as segment codes (see :func:`.durations.counts`)."""
+    return duration_counts_many(ctx, t, {"": (event, business)}, by_duration)[""]
+
+
+def duration_counts_many(ctx: Context, t: Any, specs: dict[str, tuple[str, str | None]],
+                         by_duration: bool = True) -> dict[str, pd.DataFrame]:
+    """:func:`duration_counts` of several ``(event, business)`` pairs in one query: name -> frame."""
     na = t.filter(~t.abandoned)
-    dur = na[business] if business else na[event].coalesce(ctx.as_of_us) - na.created_us
-    return _duration_counts(na, dur, na[event].notnull(), ctx.execute, by_duration=by_duration)
+
+    def dur(event: str, business: str | None) -> Any:
+        return na[business] if business else na[event].coalesce(ctx.as_of_us) - na.created_us
+
+    parts = {name: (dur(event, business), na[event].notnull()) for name, (event, business) in specs.items()}
+    return _duration_counts_many(na, parts, ctx.execute, by_duration=by_duration)
 
 
 # ---------------------------------------------------------------- the backlog (SPEC B5, B7.7)
@@ -119,11 +129,15 @@ def backlog_counts(ctx: Context, by: str, index: pd.MultiIndex) -> pd.DataFrame:
     """Per ``(mon, g)`` of ``index``: ``backlog``, the non-abandoned tickets created before the
     period's end and unresolved at ``t_end = min(end, as_of)``, and ``aged``, those of them created
     strictly more than 7 × 24 h before ``t_end`` (SPEC B5, B7.7)."""
-    j = _open_at(ctx, by, ctx.period_table(), int(ctx.period_frame()["tend_us"].min()))
-    aged = j.age > AGED_H * HOUR_US
-    out = ctx.execute(j.group_by(["mon", "g"]).aggregate(backlog=j.count(), aged=j.count(where=aged)))
-    out["g"] = ctx.segment_labels(out["g"], by)
-    return counts_on(out, index, ["backlog", "aged"])
+    def run() -> pd.DataFrame:
+        j = _open_at(ctx, by, ctx.period_table(), int(ctx.period_frame()["tend_us"].min()))
+        aged = j.age > AGED_H * HOUR_US
+        out = ctx.execute(j.group_by(["mon", "g"]).aggregate(backlog=j.count(), aged=j.count(where=aged)))
+        out["g"] = ctx.segment_labels(out["g"], by)
+        return out
+
+    # backlog_end and backlog_aged_7d_pct read the same counts: one query per run
+    return counts_on(ctx.memo(("backlog", by), run), index, ["backlog", "aged"])
 
 
 def days(ctx: Context) -> list[int]:

@@ -15,7 +15,7 @@ from .context import Context
 from .durations import summarise
 # outcome_counts and backlog_counts are also read from here by kpitools.comparisons
 from .observe import OUTCOMES as COUNTS
-from .observe import backlog_counts, duration_counts, handle_counts, outcome_counts, tickets_in_periods
+from .observe import backlog_counts, duration_counts_many, handle_counts, outcome_counts, tickets_in_periods
 from .tidy import counts_on, grid, mean_rows, pct, rows, share_rows, weighted_moments, with_all
 
 __all__ = ["backlog_counts", "compute", "outcome_counts"]
@@ -72,13 +72,15 @@ def compute(ctx: Context, by: str, groups: list[str], want: set[str],
     if "aht_min" in want:
         a = _aht(ctx, t, by, index)
         frames.append(mean_rows(index, labels, "aht_min", a["mean"] / 60, a["sd"] / 60, a["n"]))
-    for (base, clock), (event_col, bh_col) in _TIMES.items():
-        ids = {f"{base}_{clock}{s}_h": s for s in _STATS if f"{base}_{clock}{s}_h" in want}
-        if not ids:
-            continue
-        # summarise needs the groups contiguous, not the durations sorted (a costly sort at 10M)
-        summary = summarise(duration_counts(ctx, t, event_col, bh_col, by_duration=False), index,
-                            lambda codes, by=by: ctx.segment_labels(codes, by))
+    times = {key: {f"{key[0]}_{key[1]}{s}_h": s for s in _STATS if f"{key[0]}_{key[1]}{s}_h" in want}
+             for key in _TIMES}
+    times = {key: ids for key, ids in times.items() if ids}
+    # one query for every clock; summarise needs the groups contiguous, not the durations sorted
+    # (a costly sort at 10M)
+    found = duration_counts_many(ctx, t, {f"{base}_{clock}": _TIMES[base, clock] for base, clock in times},
+                                 by_duration=False) if times else {}
+    for (base, clock), ids in times.items():
+        summary = summarise(found[f"{base}_{clock}"], index, lambda codes, by=by: ctx.segment_labels(codes, by))
         for kpi, stat in ids.items():
             value, n, low, high = (summary[x] if x else None for x in _STATS[stat])
             frames.append(rows(index, labels, kpi, value, n, low, high))
