@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import shutil
 import tempfile
 import warnings
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -79,7 +81,7 @@ class Backend:
     (6, 3)
     """
 
-    def __init__(self, storage: str = "memory", con: Any = None, shared: bool = False):
+    def __init__(self, storage: str = "memory", con: Any = None, shared: bool = False, copies: Copies | None = None):
         if storage not in ("memory", "parquet"):
             raise ValueError(f"storage must be 'memory' or 'parquet', got {storage!r}")
         ibis = ibis_module()
@@ -90,6 +92,7 @@ class Backend:
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self._copies: dict[tuple[int, str], Any] = {}
         self._cached: list[Any] = []
+        self.copies = copies
 
     @classmethod
     def on_warehouse(cls, store: Any) -> Backend:
@@ -127,12 +130,13 @@ class Backend:
             self._tmp = tempfile.TemporaryDirectory(prefix="kpitools-")
         return Path(self._tmp.name)
 
-    def table(self, name: str, data: pa.Table) -> Any:
-        """An Arrow table as an Ibis table expression on this connection."""
+    def table(self, name: str, data: pa.Table, folder: Path | None = None) -> Any:
+        """An Arrow table as an Ibis table expression on this connection (Parquet storage: a file
+        in ``folder``, by default the backend's own)."""
         ibis = ibis_module()
         if self.storage == "memory":
             return ibis.memtable(data)
-        path = self._folder() / f"{name}_{next(_names)}.parquet"
+        path = (folder or self._folder()) / f"{name}_{next(_names)}.parquet"
         pq.write_table(data, path)
         with _quiet():
             return self.con.read_parquet(path)
@@ -145,6 +149,9 @@ class Backend:
                 with _quiet():
                     self._copies[key] = (store.table(name) if getattr(store, "backend", None) is self.con
                                          else self.con.table(name))
+            elif self.copies is not None:
+                self._copies[key] = self.copies.get(store, name, lambda folder: self.table(
+                    name, store.arrow(name, _stored_columns(store, name)), folder))
             else:
                 self._copies[key] = self.table(name, store.arrow(name, _stored_columns(store, name)))
         return self._copies[key]
@@ -170,3 +177,24 @@ class Backend:
         """Run a scalar expression (a count, a flag) and return the Python value."""
         with _quiet():
             return self.con.to_pyarrow(expr).as_py()
+
+
+class Copies:
+    """Stored tables copied into a shared connection, kept while their store lives: each
+    ``kt.kpis`` call on a process-wide Spark session would otherwise copy the dataset again (at
+    1M tickets about 30 s a call). A store's files go when the store is garbage collected."""
+
+    def __init__(self) -> None:
+        self._tmp = tempfile.TemporaryDirectory(prefix="kpitools-copies-")
+        self._tables: weakref.WeakKeyDictionary[Any, dict[str, Any]] = weakref.WeakKeyDictionary()
+
+    def get(self, store: Any, name: str, make: Any) -> Any:
+        """The copy of ``store``'s table ``name``, made by ``make(folder)`` the first time."""
+        if store not in self._tables:
+            folder = Path(tempfile.mkdtemp(dir=self._tmp.name))
+            weakref.finalize(store, shutil.rmtree, folder, ignore_errors=True)
+            self._tables[store] = {"": folder}
+        tables = self._tables[store]
+        if name not in tables:
+            tables[name] = make(tables[""])
+        return tables[name]

@@ -14,7 +14,7 @@ import os
 from typing import Any
 
 from ..errors import KpitoolsError
-from .backend import Backend
+from .backend import Backend, Copies
 
 ENV = "KPITOOLS_CONNECTION"
 NAMES = ("duckdb", "spark")
@@ -41,6 +41,11 @@ def _spark() -> Any:
     return connect()
 
 
+@functools.cache
+def _spark_copies() -> Copies:
+    return Copies()
+
+
 def default_backend(store: Any) -> Backend:
     """A backend for one engine run on ``store`` as :func:`connection` says (the caller closes it;
     closing a Spark backend leaves the shared session running). A dataset whose tables live in a
@@ -48,5 +53,5 @@ def default_backend(store: Any) -> Backend:
     if getattr(store, "backend", None) is not None:
         return Backend.on_warehouse(store)
     if connection() == "spark":
-        return Backend("parquet", con=_spark(), shared=True)
+        return Backend("parquet", con=_spark(), shared=True, copies=_spark_copies())
     return Backend.on_store(store)
