@@ -318,8 +318,8 @@ class WarehouseStore:
         keys = None
         if with_ids:
             ids = ibis.union(*[self._tables[t].select(id=self._tables[t]["customer_id"].cast("string"))
-                               for t in with_ids], distinct=True)
-            ids = ids.filter(ids.id.notnull())
+                               for t in with_ids])
+            ids = ids.filter(ids.id.notnull()).distinct()  # (a union of one table is that table)
             keys = materialise(self.backend, ids.mutate(**{KEY: ibis.row_number().over(order_by=ids.id) + 1}))
         for name, kept in self._tables.items():
             if name in with_ids:

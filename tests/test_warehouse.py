@@ -155,3 +155,15 @@ def test_monthly_run_on_a_dataset_in_a_backend(files, tmp_path):
     assert len(got) > 100
     pd.testing.assert_frame_equal(got[want.columns].query("period == '2026-10'").reset_index(drop=True),
                                   want.reset_index(drop=True), check_dtype=False)
+
+
+def test_a_customer_with_several_tickets_keeps_each_ticket_once():
+    """The customer keys are numbered over the distinct ids even with one table holding them."""
+    con = ibis.duckdb.connect()
+    con.create_table("tk", pd.DataFrame({"ticket_id": ["t1", "t2", "t3"], "channel": ["chat"] * 3,
+                                         "created_at": ["2026-10-01", "2026-10-02", "2026-10-03"],
+                                         "customer_id": ["c1", "c1", "c2"]}))
+    ds = kt.connect(con, {"tickets": "tk"})
+    assert ds.tickets["ticket_id"].tolist() == ["t1", "t2", "t3"]
+    keys = ds.store.arrow("tickets").column("__kt_key").to_pylist()
+    assert keys[0] == keys[1] != keys[2]
