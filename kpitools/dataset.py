@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .config import DatasetConfig
-from .memory import memory_limit, out_of_memory
+from .memory import memory_limit, out_of_memory, parse_size
 from .validate import TEXT
 
 ROW = "__kt_row"  # the input row number of each stored row (its spreadsheet row for loaded files)
@@ -99,6 +99,8 @@ class Store:
         # in parallel
         self.memory_limit = memory_limit()
         config = {"memory_limit": self.memory_limit, "preserve_insertion_order": False}
+        if parse_size(self.memory_limit) < 1 << 30:  # each thread pins blocks of its own: one, in little memory
+            config["threads"] = 1
         if self.folder is not None:
             config["temp_directory"] = str(self.folder / "spill")
         if read_only is not None:
