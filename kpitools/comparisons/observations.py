@@ -39,10 +39,10 @@ from ..dataset import Dataset
 # the engine's own count queries (internal to it), so that every rule is the KPI's rule
 from ..engine import conversations as engine_conversations
 from ..engine.satisfaction import score_counts as engine_score_counts
-from ..engine.speed import backlog_counts as engine_backlog_counts
-from ..engine.speed import outcome_counts as engine_outcome_counts
 from ..engine.context import HOUR_US, Context
-from ..engine.durations import counts as duration_counts
+from ..engine.observe import backlog_counts as engine_backlog_counts
+from ..engine.observe import duration_counts, handle_counts, tickets_in_periods
+from ..engine.observe import outcome_counts as engine_outcome_counts
 from ..engine.tidy import ALL, weighted_moments, with_all
 from ..errors import KpitoolsError, UnknownSegmentError
 from ..periods import parse_periods
@@ -331,14 +331,8 @@ def samples(obs: Observations, period: str, groups: list[str] | None = None) -> 
 
 # ---------------------------------------------------------------- engine queries
 
-def _tickets_in_periods(ctx: Context, by: str) -> Any:
-    """Tickets created in the periods, as the speed KPIs select them (``mon`` = creation month)."""
-    t = ctx.tickets(by)
-    return t.filter(t.created_us <= ctx.as_of_us, t.created_mon.isin(ctx.months)).mutate(mon=t.created_mon)
-
-
 def _ticket_shares(ctx: Context, kpi: str, by: str) -> pd.DataFrame:
-    counts = engine_outcome_counts(ctx, _tickets_in_periods(ctx, by), by, {kpi})
+    counts = engine_outcome_counts(ctx, tickets_in_periods(ctx, by), by, {kpi})
     counts["sla_judged"] = counts["sla_met"] + counts["sla_missed"]
     k_col, n_col = _TICKET_SHARES[kpi]
     counts = with_all(counts, ["mon"], [k_col, n_col])
@@ -361,20 +355,12 @@ def _survey_shares(ctx: Context, kpi: str, by: str) -> pd.DataFrame:
 
 
 def _handle_minutes(ctx: Context, by: str) -> pd.DataFrame:
-    t = _tickets_in_periods(ctx, by)
-    h = t.filter(~t.abandoned, t.handle_s.notnull())
-    out = ctx.execute(h.group_by(["mon", "g", "handle_s"]).aggregate(count=h.count()))
-    out["g"] = ctx.segment_labels(out["g"], by)
-    out = with_all(out, ["mon", "handle_s"], ["count"])
-    return out.rename(columns={"handle_s": "handle_seconds"})[["mon", "g", "handle_seconds", "count"]]
+    out = with_all(handle_counts(ctx, tickets_in_periods(ctx, by), by), ["mon", "handle_s"], ["n"])
+    return out.rename(columns={"handle_s": "handle_seconds", "n": "count"})[["mon", "g", "handle_seconds", "count"]]
 
 
 def _durations(ctx: Context, kpi: str, by: str) -> pd.DataFrame:
-    t = _tickets_in_periods(ctx, by)
-    na = t.filter(~t.abandoned)
-    event_col, bh_col = _TIMES[kpi]
-    dur = na[bh_col] if bh_col else na[event_col].coalesce(ctx.as_of_us) - na.created_us
-    out = duration_counts(na, dur, na[event_col].notnull(), ctx.execute)
+    out = duration_counts(ctx, tickets_in_periods(ctx, by), *_TIMES[kpi])
     out["g"] = ctx.segment_labels(out["g"], by)
     out = with_all(out, ["mon", "dur", "ev"], ["n"])
     # the engine's own conversion (durations.summarise), so the medians match to the bit
