@@ -101,11 +101,10 @@ def wait_counts(ctx: Context, business_hours: bool = False) -> pd.DataFrame:
 
 
 def _wait_clocks(ctx: Context, clocks: list[bool]) -> dict[bool, pd.DataFrame]:
-    """:func:`wait_counts` on each clock of ``clocks`` (business hours or not) in one query."""
-    ibis = ctx.ibis
+    """:func:`wait_counts` on each clock of ``clocks`` (business hours or not)."""
     w = _in_months(ctx, waits(ctx), "start_mon")
     w = w.select("start_mon", "chan", "start_ns", "end_ns", "closed")
-    parts = []
+    parts = {}
     for business_hours in clocks:
         if business_hours:
             b = ctx.clock.read(w, w.start_ns, "b0")
@@ -113,12 +112,10 @@ def _wait_clocks(ctx: Context, clocks: list[bool]) -> dict[bool, pd.DataFrame]:
             rel, dur = b, b.b1 - b.b0
         else:
             rel, dur = w, w.end_ns - w.start_ns
-        rel = rel.select(bh=ibis.literal(business_hours), mon=rel.start_mon, g=rel.chan, dur=round_div(dur, 1000),
-                         ev=rel.closed)
-        parts.append(rel.group_by(["bh", "mon", "g", "dur", "ev"]).aggregate(n=rel.count()))
-    u = ibis.union(*parts, distinct=False) if len(parts) > 1 else parts[0]
-    out = ctx.execute(u.order_by(["bh", "mon", "g", "dur", "ev"]))
-    return {bh: out[out["bh"] == bh].drop(columns="bh").reset_index(drop=True) for bh in clocks}
+        rel = rel.select(mon=rel.start_mon, g=rel.chan, dur=round_div(dur, 1000), ev=rel.closed)
+        parts[str(business_hours)] = rel.group_by(["mon", "g", "dur", "ev"]).aggregate(n=rel.count())
+    found = ctx.backend.execute_parts(parts, ["mon", "g", "dur", "ev"])
+    return {bh: found[str(bh)] for bh in clocks}
 
 
 def _status_times(ctx: Context) -> Any:
@@ -140,22 +137,20 @@ def _status_times(ctx: Context) -> Any:
 def status_time_counts(ctx: Context, statuses: tuple[str, ...]) -> pd.DataFrame:
     """``mon, g, dur, n``: tickets created in the periods whose status history reaches
     solved/closed by as_of, per distinct time (µs) in ``statuses`` before that (SPEC B7.7)."""
-    return status_time_sets(ctx, {"": statuses}).drop(columns="set")
+    return status_time_sets(ctx, {"": statuses})[""]
 
 
-def status_time_sets(ctx: Context, sets: dict[str, tuple[str, ...]]) -> pd.DataFrame:
-    """:func:`status_time_counts` of several sets of statuses in one query: ``set`` (the key of
-    ``sets``), ``mon, g, dur, n``."""
+def status_time_sets(ctx: Context, sets: dict[str, tuple[str, ...]]) -> dict[str, pd.DataFrame]:
+    """:func:`status_time_counts` of several sets of statuses: the key of ``sets`` -> frame."""
     ibis = ctx.ibis
     t = _status_times(ctx)
-    parts = []
+    parts = {}
     for name, statuses in sets.items():
         # no status outside TIMED has time before the first solved/closed change
         dur = sum((t[x] for x in TIMED if x in statuses), ibis.literal(0, "int64"))
-        part = t.select(set=ibis.literal(name), mon=t.c_mon, g=t.chan, dur=round_div(dur, 1000))
-        parts.append(part.group_by(["set", "mon", "g", "dur"]).aggregate(n=part.count()))
-    u = ibis.union(*parts, distinct=False) if len(parts) > 1 else parts[0]
-    return ctx.execute(u.order_by(["set", "mon", "g", "dur"]))
+        part = t.select(mon=t.c_mon, g=t.chan, dur=round_div(dur, 1000))
+        parts[name] = part.group_by(["mon", "g", "dur"]).aggregate(n=part.count())
+    return ctx.backend.execute_parts(parts, ["mon", "g", "dur"])
 
 
 # ---------------------------------------------------------------- SLA policies (SPEC B6, B7.8)
@@ -260,26 +255,23 @@ def _sla_query(ctx: Context, metric: str, pauses: bool) -> Any:
         it = it.left_join(paused, [it.tk == paused.p_tk, it.start_ns == paused.p_start, it.end_ns == paused.p_end,
                                    it.pol == paused.p_pol])
         elapsed = it.end_r - it.start_r - it.paused_ns.coalesce(0)
-    it = it.select(metric=ctx.ibis.literal(metric), pol=it.pol, mon=it.mon, g=it.chan, ended=it.ended,
-                   elapsed_us=round_div(elapsed, 1000))
-    return it.group_by(["metric", "pol", "mon", "g", "ended", "elapsed_us"]).aggregate(n=it.count())
+    it = it.select(pol=it.pol, mon=it.mon, g=it.chan, ended=it.ended, elapsed_us=round_div(elapsed, 1000))
+    return it.group_by(["pol", "mon", "g", "ended", "elapsed_us"]).aggregate(n=it.count())
 
 
 def _sla_elapsed_many(ctx: Context, metrics: list[str], pauses: bool = True) -> dict[str, pd.DataFrame]:
-    """:func:`sla_elapsed` of several metrics in one query: metric -> frame."""
+    """:func:`sla_elapsed` of several metrics: metric -> frame."""
     every = list(ctx.ds.config.sla)
     cols = ["policy", "mon", "g", "ended", "elapsed_us", "n"]
-    queries = [q for q in (_sla_query(ctx, m, pauses) for m in metrics) if q is not None]
-    if not queries:
-        return {metric: pd.DataFrame(columns=cols) for metric in metrics}
-    found = ctx.execute(ctx.ibis.union(*queries, distinct=False) if len(queries) > 1 else queries[0])
+    queries = {m: q for m in metrics if (q := _sla_query(ctx, m, pauses)) is not None}
+    found = ctx.backend.execute_parts(queries, ["pol", "mon", "g", "ended", "elapsed_us"]) if queries else {}
     out = {}
     for metric in metrics:
         policies = [p for p in every if p.metric == metric]
         if not policies:
             out[metric] = pd.DataFrame(columns=cols)
             continue
-        part = found[found["metric"] == metric].drop(columns="metric")
+        part = found[metric]
         part["policy"] = np.array([every.index(p) for p in policies], dtype=np.int64)[part["pol"].to_numpy(np.int64)]
         out[metric] = part.sort_values(["policy", "mon", "g", "ended", "elapsed_us"],
                                        kind="stable").reset_index(drop=True)[cols]
@@ -294,7 +286,7 @@ def sla_counts(ctx: Context, metric: str, pauses: bool = True) -> pd.DataFrame:
 
 
 def sla_counts_many(ctx: Context, metrics: list[str], pauses: bool = True) -> dict[str, pd.DataFrame]:
-    """:func:`sla_counts` of several metrics in one query: metric -> frame."""
+    """:func:`sla_counts` of several metrics: metric -> frame."""
     out = {}
     for metric, el in _sla_elapsed_many(ctx, metrics, pauses).items():
         target = np.array([ctx.ds.config.sla[i].target_h * HOUR_US for i in el["policy"]], dtype=float)
@@ -362,7 +354,7 @@ def compute(ctx: Context, want: set[str]) -> list[pd.DataFrame]:
     if times:
         counts = status_time_sets(ctx, times)
         for kpi in times:
-            frames.append(_median_rows(ctx, counts[counts["set"] == kpi].drop(columns="set"), index, kpi))
+            frames.append(_median_rows(ctx, counts[kpi], index, kpi))
     if "backlog_aged_7d_pct" in want:
         b = backlog_counts(ctx, "channel", index)
         frames.append(share_rows(index, labels, "backlog_aged_7d_pct", b["aged"], b["backlog"]))
@@ -414,7 +406,7 @@ def status_time_table(ctx: Context) -> pd.DataFrame:
     out = []
     counts = status_time_sets(ctx, {status: (status,) for status in TIMED})
     for status in TIMED:
-        f = with_all(counts[counts["set"] == status].drop(columns="set"), ["mon", "dur"], ["n"])
+        f = with_all(counts[status], ["mon", "dur"], ["n"])
         for (mon, g), part in f.sort_values("dur").groupby(["mon", "g"], sort=False):
             if (mon, g) in index:
                 w = part["n"].to_numpy(np.int64)

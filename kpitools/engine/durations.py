@@ -22,26 +22,19 @@ from .tidy import ALL
 SUMMARY = ["km_n", "median", "low", "high", "ev_n", "mean", "p90", "km_p90", "km_p90_low", "km_p90_high"]
 
 
-def counts(t: Any, dur: Any, ev: Any, execute: Any, by_duration: bool = True) -> pd.DataFrame:
-    """``mon, g, dur, ev, n``: tickets of ``t`` per distinct duration and event flag, ordered by
-    ``mon, g`` (so numpy can slice the groups without a pandas group-by) and, with
-    ``by_duration``, then by ``dur, ev``; ``g`` is the segment code, -1 for a missing segment
-    value."""
-    return counts_many(t, {"": (dur, ev)}, execute, by_duration)[""]
-
-
-def counts_many(t: Any, parts: dict[str, tuple[Any, Any]], execute: Any,
+def counts_many(t: Any, parts: dict[str, tuple[Any, Any]], backend: Any,
                 by_duration: bool = True) -> dict[str, pd.DataFrame]:
-    """:func:`counts` of several ``(dur, ev)`` pairs over ``t`` in one query (one round trip on a
-    backend where each query is a job): name -> frame."""
+    """``mon, g, dur, ev, n`` of each ``(dur, ev)`` pair of ``parts`` over ``t``: tickets per
+    distinct duration and event flag, ordered by ``mon, g`` (so numpy can slice the groups
+    without a pandas group-by) and, with ``by_duration``, then by ``dur, ev``; ``g`` is the
+    segment code, -1 for a missing segment value. Run by ``backend``'s
+    :meth:`~.backend.Backend.execute_parts`: name -> frame."""
     ibis = ibis_module()
-    aggs = []
+    aggs = {}
     for name, (dur, ev) in parts.items():
-        rel = t.select(part=ibis.literal(name), mon=t.created_mon, g=t.g.fill_null(-1), dur=dur, ev=ev)
-        aggs.append(rel.group_by(["part", "mon", "g", "dur", "ev"]).aggregate(n=rel.count()))
-    agg = ibis.union(*aggs, distinct=False) if len(aggs) > 1 else aggs[0]
-    out = execute(agg.order_by(["part", "mon", "g", "dur", "ev"] if by_duration else ["part", "mon", "g"]))
-    return {name: out[out["part"] == name].drop(columns="part").reset_index(drop=True) for name in parts}
+        rel = t.select(mon=t.created_mon, g=t.g.fill_null(-1), dur=dur, ev=ev)
+        aggs[name] = rel.group_by(["mon", "g", "dur", "ev"]).aggregate(n=rel.count())
+    return backend.execute_parts(aggs, ["mon", "g", "dur", "ev"] if by_duration else ["mon", "g"])
 
 
 def _totals(values: np.ndarray, bounds: np.ndarray) -> np.ndarray:

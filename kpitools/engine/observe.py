@@ -96,23 +96,20 @@ def duration_counts(ctx: Context, t: Any, event: str, business: str | None = Non
                     by_duration: bool = True) -> pd.DataFrame:
     """``mon, g, dur, ev, n``: non-abandoned tickets of ``t`` per distinct duration (µs) to the
     ``event`` column (``fr_us``/``res_us``), censored at as_of (SPEC A8) — on the calendar, or
-    the ``business`` column's clock; ``g`` as segment codes (see :func:`.durations.counts`)."""
+    the ``business`` column's clock; ``g`` as segment codes (see :func:`.durations.counts_many`)."""
     return duration_counts_many(ctx, t, {"": (event, business)}, by_duration)[""]
 
 
 def duration_counts_many(ctx: Context, t: Any, specs: dict[str, tuple[str, str | None]],
                          by_duration: bool = True) -> dict[str, pd.DataFrame]:
-    """:func:`duration_counts` of several ``(event, business)`` pairs in one query: name -> frame."""
+    """:func:`duration_counts` of several ``(event, business)`` pairs: name -> frame."""
     na = t.filter(~t.abandoned)
 
     def dur(event: str, business: str | None) -> Any:
         return na[business] if business else na[event].coalesce(ctx.as_of_us) - na.created_us
 
     parts = {name: (dur(event, business), na[event].notnull()) for name, (event, business) in specs.items()}
-    if ctx.backend.con.name == "duckdb":  # round trips cost nothing there; one aggregate at a time bounds memory
-        return {name: _duration_counts_many(na, {name: part}, ctx.execute, by_duration=by_duration)[name]
-                for name, part in parts.items()}
-    return _duration_counts_many(na, parts, ctx.execute, by_duration=by_duration)
+    return _duration_counts_many(na, parts, ctx.backend, by_duration=by_duration)
 
 
 # ---------------------------------------------------------------- the backlog (SPEC B5, B7.7)

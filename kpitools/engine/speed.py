@@ -75,8 +75,8 @@ def compute(ctx: Context, by: str, groups: list[str], want: set[str],
     times = {key: {f"{key[0]}_{key[1]}{s}_h": s for s in _STATS if f"{key[0]}_{key[1]}{s}_h" in want}
              for key in _TIMES}
     times = {key: ids for key, ids in times.items() if ids}
-    # one query for every clock; summarise needs the groups contiguous, not the durations sorted
-    # (a costly sort at 10M)
+    # every clock at once; summarise needs the groups contiguous, not the durations sorted (a
+    # costly sort at 10M)
     found = duration_counts_many(ctx, t, {f"{base}_{clock}": _TIMES[base, clock] for base, clock in times},
                                  by_duration=False) if times else {}
     for (base, clock), ids in times.items():
