@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from kpitools.config import BusinessHours
@@ -54,3 +55,17 @@ def pick(df: pd.DataFrame, kpi: str, channel: str = "all", period: str | None = 
     rows = df[sel]
     assert len(rows) == 1, f"{kpi}/{channel}: {len(rows)} rows"
     return rows.iloc[0]
+
+
+def kpi_differences(a: pd.DataFrame, b: pd.DataFrame) -> list[str]:
+    """Where two ``kt.kpis`` tables differ by more than 1e-9 (relative for large values), or a row
+    is in one only, as text (empty when they agree)."""
+    key = ["period", "channel", "kpi"]
+    merged = a.merge(b, on=key, how="outer", suffixes=("_a", "_b"), indicator="side")
+    out = [f"{r.period} {r.channel} {r.kpi}: only in {r.side}" for r in merged.itertuples() if r.side != "both"]
+    for column in ("value", "n", "ci_low", "ci_high"):
+        x, y = merged[f"{column}_a"].astype(float), merged[f"{column}_b"].astype(float)
+        bad = ~((x.isna() & y.isna()) | np.isclose(x, y, rtol=1e-9, atol=1e-9))
+        out += [f"{r.period} {r.channel} {r.kpi} {column}: {u!r} vs {v!r}"
+                for r, u, v in zip(merged[bad].itertuples(), x[bad], y[bad])]
+    return out

@@ -13,7 +13,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -21,6 +20,7 @@ import kpitools as kt
 from kpitools.engine.backend import Backend
 from kpitools.engine.connection import connection
 from kpitools.sample import write_sample
+from tests.factories import kpi_differences
 
 pytestmark = pytest.mark.spark
 
@@ -30,7 +30,6 @@ PERIODS = "2026-09:2026-10"
 #: conversations and SLA calls from kernels (each kernel starts its own JVM, so all eight would
 #: cost CI minutes for no further engine path).
 RUN_NOTEBOOKS = ("01_speed_and_operations", "06_conversations_and_sla")
-KEY = ["period", "channel", "kpi"]
 
 
 @pytest.fixture(scope="module")
@@ -47,24 +46,12 @@ def sample(tmp_path_factory, module_tmpdir):
     return kt.load(write_sample(tmp_path_factory.mktemp("spark") / "sample", tickets=1500))
 
 
-def _same(a: pd.DataFrame, b: pd.DataFrame) -> list[str]:
-    """Where two KPI tables differ by more than 1e-9 (relative for large values), as text."""
-    merged = a.merge(b, on=KEY, how="outer", suffixes=("_duckdb", "_spark"), indicator="side")
-    out = [f"{r.period} {r.channel} {r.kpi}: only in {r.side}" for r in merged.itertuples() if r.side != "both"]
-    for column in ("value", "n", "ci_low", "ci_high"):
-        x, y = merged[f"{column}_duckdb"].astype(float), merged[f"{column}_spark"].astype(float)
-        bad = ~((x.isna() & y.isna()) | np.isclose(x, y, rtol=1e-9, atol=1e-9))
-        out += [f"{r.period} {r.channel} {r.kpi} {column}: {u!r} vs {v!r}"
-                for r, u, v in zip(merged[bad].itertuples(), x[bad], y[bad])]
-    return out
-
-
 def test_every_kpi_equal_on_spark_and_duckdb(sample, spark_backend):
     duck = kt.kpis(sample, PERIODS)
     spark = kt.kpis(sample, PERIODS, backend=Backend("parquet", con=spark_backend))
     assert len(duck) > 500 and duck["kpi"].nunique() > 40  # the full table, not a corner of it
     assert set(duck["period"]) == {"2026-09", "2026-10"}
-    assert _same(duck, spark) == []
+    assert kpi_differences(duck, spark) == []
     assert spark.attrs["omitted"] == duck.attrs["omitted"]
 
 
@@ -95,7 +82,7 @@ def test_monthly_run_on_spark(tmp_path, module_tmpdir):
     version = next(p for p in (reports / "2026-10").iterdir() if p.is_dir())
     kpis = pd.read_csv(version / "kpis.csv")
     local = kt.kpis(kt.load(data), "2026-10")
-    assert _same(local, kpis.astype({"period": str})) == []
+    assert kpi_differences(local, kpis.astype({"period": str})) == []
     manifest = (version / "manifest.json").read_text()
     assert '"connection": "spark"' in manifest
     assert not math.isnan(kpis.loc[(kpis.kpi == "tickets") & (kpis.channel == "all"), "value"].iloc[0])
@@ -123,5 +110,5 @@ def test_dataset_in_spark_is_validated_and_reported_there(tmp_path, spark_backen
     ds = kt.connect(spark_backend, {name: f"kt_{name}" for name in files.tables}, config=folder)
     assert ds.rejects.empty and list(ds.counts["rows_kept"]) == [files.rows(t) for t in ds.counts["table"]]
     assert ds.as_of == files.as_of
-    assert _same(kt.kpis(files, "2026-10"), kt.kpis(ds, "2026-10")) == []
+    assert kpi_differences(kt.kpis(files, "2026-10"), kt.kpis(ds, "2026-10")) == []
     assert len(spark_backend.table("kpitools_rejects").execute()) == 0

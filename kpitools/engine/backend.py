@@ -52,6 +52,17 @@ def _stored_columns(store: Any, name: str) -> list[str]:
         con.disconnect()
 
 
+def _signed_keys(data: pa.Table) -> pa.Table:
+    """``data`` with its unsigned 64-bit columns (the store's hashed keys) as signed ones, bit for
+    bit: neither Spark nor DataFusion has an unsigned type, and a key is only ever compared for
+    equality, which the reinterpretation keeps."""
+    for i, field in enumerate(data.schema):
+        if pa.types.is_uint64(field.type):
+            signed = pa.chunked_array([c.view(pa.int64()) for c in data.column(i).chunks], pa.int64())
+            data = data.set_column(i, pa.field(field.name, pa.int64(), field.nullable), signed)
+    return data
+
+
 class Backend:
     """An Ibis connection and the storage used to bring tables into it.
 
@@ -137,7 +148,7 @@ class Backend:
         if self.storage == "memory":
             return ibis.memtable(data)
         path = (folder or self._folder()) / f"{name}_{next(_names)}.parquet"
-        pq.write_table(data, path)
+        pq.write_table(_signed_keys(data), path)
         with _quiet():
             return self.con.read_parquet(path)
 
@@ -157,13 +168,14 @@ class Backend:
         return self._copies[key]
 
     def cache(self, expr: Any) -> Any:
-        """Materialise a shared intermediate once and return it: a temporary table, or where the
-        backend has none (PySpark) Ibis's cache of the expression (a cached temporary view)."""
+        """Materialise a shared intermediate once and return it: a temporary table of the run's
+        DuckDB connection, elsewhere Ibis's cache of the expression, which each backend makes its
+        own way (a cached view on Spark, an in-memory table on DataFusion, which has no temporary
+        tables although Ibis says it has)."""
         with _quiet():
-            try:
+            if self.con.name == "duckdb":
                 return self.con.create_table(f"kpitools_cache_{next(_names)}", expr, temp=True)
-            except NotImplementedError:
-                table = expr.cache()
+            table = expr.cache()
         self._cached.append(table)
         return table
 
@@ -185,7 +197,9 @@ class Backend:
             return {name: self.execute(part.order_by(order)) for name, part in parts.items()}
         ibis = ibis_module()
         key = "kpitools_part"
+        # nullable alike: a backend may know one part's column cannot be null and not another's
         labelled = [part.mutate(**{key: ibis.literal(name)}) for name, part in parts.items()]
+        labelled = [p.cast({c: t.copy(nullable=True) for c, t in p.schema().items()}) for p in labelled]
         found = self.execute(ibis.union(*labelled, distinct=False).order_by([key, *order]))
         return {name: found[found[key] == name].drop(columns=key).reset_index(drop=True) for name in parts}
 
