@@ -123,6 +123,11 @@ class Backend:
         backend.store = store
         return backend
 
+    @property
+    def embedded(self) -> bool:
+        """The connection is DuckDB in this process: temporary tables, and no cost per query."""
+        return self.con.name == "duckdb"
+
     def close(self) -> None:
         """Close the connection (and with it the temporary tables of the run); a shared one stays
         open and loses only the run's cached tables."""
@@ -173,7 +178,7 @@ class Backend:
         own way (a cached view on Spark, an in-memory table on DataFusion, which has no temporary
         tables although Ibis says it has)."""
         with _quiet():
-            if self.con.name == "duckdb":
+            if self.embedded:
                 return self.con.create_table(f"kpitools_cache_{next(_names)}", expr, temp=True)
             table = expr.cache()
         self._cached.append(table)
@@ -193,7 +198,7 @@ class Backend:
         aggregate's hash table is in memory at once, which a small memory limit needs: at 10M
         tickets under 512 MB the union ran out of memory); elsewhere as one union query, each row
         labelled with its part (each query is a job on Spark or a round trip to a warehouse)."""
-        if self.con.name == "duckdb":
+        if self.embedded:
             return {name: self.execute(part.order_by(order)) for name, part in parts.items()}
         ibis = ibis_module()
         key = "kpitools_part"

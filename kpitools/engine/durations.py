@@ -15,7 +15,6 @@ import numpy as np
 import pandas as pd
 
 from ..stats.survival import km_quantiles
-from .backend import ibis_module
 from .context import HOUR_US
 from .tidy import ALL
 
@@ -29,7 +28,6 @@ def counts_many(t: Any, parts: dict[str, tuple[Any, Any]], backend: Any,
     without a pandas group-by) and, with ``by_duration``, then by ``dur, ev``; ``g`` is the
     segment code, -1 for a missing segment value. Run by ``backend``'s
     :meth:`~.backend.Backend.execute_parts`: name -> frame."""
-    ibis = ibis_module()
     aggs = {}
     for name, (dur, ev) in parts.items():
         rel = t.select(mon=t.created_mon, g=t.g.fill_null(-1), dur=dur, ev=ev)

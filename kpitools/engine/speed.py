@@ -13,12 +13,11 @@ import pandas as pd
 
 from .context import Context
 from .durations import summarise
-# outcome_counts and backlog_counts are also read from here by kpitools.comparisons
 from .observe import OUTCOMES as COUNTS
 from .observe import backlog_counts, duration_counts_many, handle_counts, outcome_counts, tickets_in_periods
 from .tidy import counts_on, grid, mean_rows, pct, rows, share_rows, weighted_moments, with_all
 
-__all__ = ["backlog_counts", "compute", "outcome_counts"]
+__all__ = ["compute"]
 
 _TIMES = {  # (base, clock) -> (event column, business-duration column)
     ("frt", ""): ("fr_us", None),
@@ -75,8 +74,7 @@ def compute(ctx: Context, by: str, groups: list[str], want: set[str],
     times = {key: {f"{key[0]}_{key[1]}{s}_h": s for s in _STATS if f"{key[0]}_{key[1]}{s}_h" in want}
              for key in _TIMES}
     times = {key: ids for key, ids in times.items() if ids}
-    # every clock at once; summarise needs the groups contiguous, not the durations sorted (a
-    # costly sort at 10M)
+    # summarise needs the groups contiguous, not the durations sorted (a costly sort at 10M)
     found = duration_counts_many(ctx, t, {f"{base}_{clock}": _TIMES[base, clock] for base, clock in times},
                                  by_duration=False) if times else {}
     for (base, clock), ids in times.items():
