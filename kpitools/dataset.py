@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .config import DatasetConfig
-from .memory import memory_limit, out_of_memory, parse_size
+from .memory import MB, memory_limit, out_of_memory, parse_size
 from .validate import TEXT
 
 ROW = "__kt_row"  # the input row number of each stored row (its spreadsheet row for loaded files)
@@ -99,7 +99,7 @@ class Store:
         # in parallel
         self.memory_limit = memory_limit()
         config = {"memory_limit": self.memory_limit, "preserve_insertion_order": False}
-        if parse_size(self.memory_limit) < 1 << 30:  # each thread pins blocks of its own: one, in little memory
+        if parse_size(self.memory_limit) < 512 * MB:  # each thread pins blocks of its own: one, in little memory
             config["threads"] = 1
         if self.folder is not None:
             config["temp_directory"] = str(self.folder / "spill")
@@ -194,6 +194,11 @@ class Store:
             self.con.execute(f"DELETE FROM {_quote(name)} WHERE {ROW} IN (SELECT r FROM kpitools_gone)")
         finally:
             self.con.unregister("kpitools_gone")
+
+    def drop_columns(self, name: str, columns: list[str]) -> None:
+        """Drop columns the table's dtypes do not name (columns a writer keeps while it works)."""
+        for column in columns:
+            self.con.execute(f"ALTER TABLE {_quote(name)} DROP COLUMN {_quote(column)}")
 
     def update(self, name: str, query: str, columns: list[str]) -> None:
         """Set ``columns`` of the rows of table ``name`` that ``query`` names: an SQL query giving

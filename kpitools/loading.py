@@ -21,12 +21,13 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from . import conversations, snapshot
+from . import conversations, parquet_scan, snapshot
 from .config import DatasetConfig, FilePart, Layout, TableSource, read_config
 from .dataset import ROW, Dataset, Store, stored_channels
 from .errors import DatasetError
 from .mappings import apply_mapping
-from .reading import Slice, Typed, read_slices
+from .parquet_scan import Scan
+from .reading import Slice, Typed, kind, read_slices
 from .schema import KEYS, TABLE_ORDER, TABLES, required
 from .rules import CHECKED, COLUMN, RAW_KEY, REASON, Rules, duplicates
 from .validate import TEXT, NumberText
@@ -122,8 +123,16 @@ def _chunks(table: str, part: Part, cfg: DatasetConfig, notes: list[str]) -> Ite
             yield piece
 
 
-def _checked_columns(frame: pd.DataFrame | Typed, table: str, file: Path) -> pd.DataFrame | Typed:
-    if isinstance(frame, pd.DataFrame):  # (a Typed slice comes with its names trimmed)
+def _scan(table: str, part: Part, cfg: DatasetConfig, store: Store, notes: list[str]) -> Scan | None:
+    """An unmapped Parquet file as DuckDB reads it (see :mod:`kpitools.parquet_scan`), else None."""
+    src = cfg.tables.get(table)
+    if part.constants or _has_mapping(src) or kind(part.path) != "parquet":
+        return None
+    return parquet_scan.scan(part.path, notes, _NUMERIC[table], store.con)
+
+
+def _checked_columns(frame: pd.DataFrame | Typed | Scan, table: str, file: Path) -> pd.DataFrame | Typed | Scan:
+    if isinstance(frame, pd.DataFrame):  # (Typed slices and scans come with their names trimmed)
         frame.columns = [str(c).strip() for c in frame.columns]
     missing = [c for c in required(table) if c not in frame.columns]
     if missing:
@@ -237,9 +246,9 @@ def _load_table(store: Store, table: str, files: list[Part], cfg: DatasetConfig,
     kpi_ids = _kpi_ids() if table == "targets" else frozenset()
     rows_in = 0
     parts: list[pd.DataFrame] = []
+    rejected: list[np.ndarray] = []  # the stored row keys of the rejected rows
     bad_parts: list[pd.DataFrame] = []
     key = KEYS.get(table, ())
-    raw_keys: list[pd.Series] = []  # a kept key's raw text where trimming changed it
     provided: frozenset[str] = frozenset()
     columns: list[str] | None = None  # the stored columns: those of the first file's first slice
     stored_dtypes: dict[str, Any] = {}
@@ -248,29 +257,38 @@ def _load_table(store: Store, table: str, files: list[Part], cfg: DatasetConfig,
         said: list[str] = []
         rules = Rules(table, tz=cfg.timezone, scales=cfg.scales, statuses=cfg.statuses, channels=channels,
                       kpi_ids=kpi_ids, numbers=NumberText(part.layout.decimal, part.layout.thousands))
-        for piece in _chunks(table, part, cfg, said):
-            frame, bad = piece.frame, piece.bad
+        whole = _scan(table, part, cfg, store, said)  # a Parquet file DuckDB reads itself, in one pass
+        for piece in [whole] if whole is not None else _chunks(table, part, cfg, said):
+            if piece is whole:
+                frame, checked = _checked_columns(whole, table, part.path), rules.scan(store.con, whole)
+            else:
+                frame, checked = piece.frame, rules.check(store.con, piece.frame, piece.unreadable)
             provided |= frozenset(frame.columns)
-            checked = rules.check(store.con, frame, piece.unreadable)
             if columns is None:
                 columns, stored_dtypes = list(rules.dtypes), rules.dtypes
             elif list(rules.dtypes) != columns:  # a later file with other extra columns
                 dropped = [c for c in rules.dtypes if c not in columns]
                 if dropped:
                     said.append(f"column(s) {dropped} not kept (the table's columns are those of {files[0].name})")
+            # every row goes in with its verdict (one pass over a scanned file); the rejected leave below
             store.append_query(table, _stored(checked, columns, stored_dtypes, offset), stored_dtypes)
-            gone, raw = _verdicts(store, checked)
+            gone = _gone(store, table, offset) if piece is whole else _gone(store, CHECKED, 0)
+            rules.drop(store.con)
+            rejected.append(gone.index.to_numpy() + offset)
+            if piece is whole:
+                typed, unreadable = whole.rejected(gone.index.to_numpy()) if len(gone) else (None, {})
+                parts.append(_rejects(table, part.name, typed, gone[REASON], gone[COLUMN], unreadable))
+                rows_in += whole.rows
+                continue
             parts.append(_rejects(table, part.name, frame, gone[REASON], gone[COLUMN], piece.unreadable))
-            if raw is not None:
-                raw_keys.append(pd.Series(raw[RAW_KEY].to_numpy(dtype=object), index=raw.index + offset))
-            store.con.execute(f"DROP TABLE {CHECKED}")
-            if bad:
-                bad_parts.append(pd.DataFrame({"table": table, "file": part.name, "row": [r for r, _ in bad],
-                                               "column": None, "value": None, "reason": [why for _, why in bad]}))
-            rows_in += len(frame) + len(bad)
+            if piece.bad:
+                bad_parts.append(pd.DataFrame({"table": table, "file": part.name, "row": [r for r, _ in piece.bad],
+                                               "column": None, "value": None, "reason": [why for _, why in piece.bad]}))
+            rows_in += len(frame) + len(piece.bad)
             del frame
             release_memory()
         notes.extend(f"{part.name}: {n}" if len(files) > 1 else n for n in said)
+    raw_keys = _settle(store, table, np.concatenate(rejected)) if rejected else []
     if key:
         parts.append(_duplicates(store, table, files, key, raw_keys))
     if store.exists(table):
@@ -284,14 +302,27 @@ def _load_table(store: Store, table: str, files: list[Part], cfg: DatasetConfig,
 
 
 def _stored(checked: Any, columns: list[str], dtypes: dict[str, Any], offset: int) -> str:
-    """SQL for the kept rows of a checked slice in the stored form: the stored columns in order,
-    each of its stored type (a column a later file lacks is empty), row numbers past ``offset``."""
+    """SQL for the rows of a checked slice in the stored form: the stored columns in order, each of
+    its stored type (a column a later file lacks is empty), row numbers past ``offset``, then the
+    verdict columns (``REASON``, ``COLUMN``, ``RAW_KEY``) that :func:`_settle` acts on and drops."""
     import ibis
 
-    kept = checked.filter(checked[REASON].isnull())
-    values = {name: (kept[name] if name in kept.columns else ibis.null()).cast(_ibis_type(dtypes[name]))
+    values = {name: _as_stored(checked[name] if name in checked.columns else ibis.null(), dtypes[name])
               for name in columns}
-    return ibis.to_sql(kept.select(**values, **{ROW: kept[ROW] + offset}), dialect="duckdb")
+    raw = checked[RAW_KEY] if RAW_KEY in checked.columns else ibis.null("string")
+    return ibis.to_sql(checked.select(**values, **{ROW: checked[ROW] + offset, REASON: checked[REASON],
+                                                   COLUMN: checked[COLUMN], RAW_KEY: raw}), dialect="duckdb")
+
+
+def _as_stored(value: Any, dtype: Any) -> Any:
+    """A checked column of a slice as the table stores it: of the stored type, a boolean stored as
+    text written as pandas writes it ("True"/"False", as a slice with empty cells gives it)."""
+    import ibis
+
+    kind = _ibis_type(dtype)
+    if kind.is_string() and value.type().is_boolean():
+        return ibis.cases((value, "True"), (~value, "False"), else_=ibis.null("string"))
+    return value.cast(kind)
 
 
 def _ibis_type(dtype: Any) -> Any:
@@ -303,17 +334,25 @@ def _ibis_type(dtype: Any) -> Any:
     return ibis.dtype("string") if dtype == TEXT else ibis.dtype(dtype)
 
 
-def _verdicts(store: Store, checked: Any) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    """The rejected rows of a checked slice (reason and column by row number) and, for a text
-    key, the kept rows' key as read where trimming changed it (None without a text key)."""
-    import ibis
+def _gone(store: Store, name: str, offset: int) -> pd.DataFrame:
+    """The rejected rows of one file in table ``name`` (its stored rows past ``offset``, or a
+    checked slice's with offset 0): reason and column by row number."""
+    rows = f"{ROW} >= {offset} AND {ROW} < {offset + PART_STRIDE}"
+    return store.con.execute(
+        f'SELECT {ROW} - {offset} AS "row", {REASON} AS "{REASON}", {COLUMN} AS "{COLUMN}" FROM "{name}" '
+        f"WHERE {REASON} IS NOT NULL AND {rows} ORDER BY {ROW}").df().set_index("row")
 
-    gone = checked.filter(checked[REASON].notnull()).select(ROW, REASON, COLUMN)
-    gone = store.con.execute(ibis.to_sql(gone, dialect="duckdb")).df().set_index(ROW).rename_axis("row")
-    if RAW_KEY not in checked.columns:
-        return gone, None
-    raw = checked.filter(checked[REASON].isnull() & checked[RAW_KEY].notnull()).select(ROW, RAW_KEY)
-    return gone, store.con.execute(ibis.to_sql(raw, dialect="duckdb")).df().set_index(ROW)
+
+def _settle(store: Store, table: str, rejected: np.ndarray) -> list[pd.Series]:
+    """Drop the rejected rows (stored row keys) and the verdict columns from the stored table;
+    returns the kept rows' key as read where trimming changed it, by stored row key."""
+    if not store.exists(table):
+        return []
+    if len(rejected):
+        store.delete_rows(table, rejected)
+    raw = store.con.execute(f'SELECT {ROW}, "{RAW_KEY}" FROM "{table}" WHERE "{RAW_KEY}" IS NOT NULL').df()
+    store.drop_columns(table, [REASON, COLUMN, RAW_KEY])
+    return [pd.Series(raw[RAW_KEY].to_numpy(dtype=object), index=raw[ROW].to_numpy())] if len(raw) else []
 
 
 def _duplicates(store: Store, table: str, files: list[Part], key: tuple[str, ...],
@@ -360,10 +399,13 @@ def _rejects(table: str, file: str, frame: pd.DataFrame | Typed, reason: pd.Seri
     values = pd.Series(None, index=reason.index, dtype=object)
     for col in column.unique():
         rows = (column == col).to_numpy()
-        if col in unreadable:
-            values[rows] = unreadable[col][2][frame.index.get_indexer(reason.index[rows])]
-        elif col in frame:
-            values[rows] = frame.loc[reason.index[rows], col].astype(str).to_numpy()
+        shown = frame.loc[reason.index[rows], col].astype(str).to_numpy(dtype=object) if col in frame else None
+        if col in unreadable:  # a cell the reader took out shows its text; the column's others as read
+            mask, _, text = unreadable[col]
+            at = frame.index.get_indexer(reason.index[rows])
+            shown = np.where(mask[at], text[at], shown if shown is not None else None)
+        if shown is not None:
+            values[rows] = shown
     return pd.DataFrame({"table": table, "file": file,
                          "row": reason.index.to_numpy(), "column": column.to_numpy(),
                          "value": values.to_numpy(), "reason": reason.to_numpy()})

@@ -69,15 +69,7 @@ class Typed:
     def dtypes(self) -> dict[str, object]:
         """The dtypes of the slice as pandas: an integer column with nulls is float64, a boolean
         one object (what ``to_pandas`` gives for the whole slice)."""
-        empty = self.table.slice(0, 0).to_pandas(types_mapper=_text_types)
-        out = {}
-        for name, col in zip(self.columns, self.table.columns):
-            out[name] = empty[name].dtype
-            if col.null_count and pa.types.is_integer(col.type):
-                out[name] = np.dtype("float64")
-            elif col.null_count and pa.types.is_boolean(col.type):
-                out[name] = np.dtype(object)
-        return out
+        return pandas_dtypes(self.table.schema, {n for n, c in zip(self.columns, self.table.columns) if c.null_count})
 
     def frame(self, rows: np.ndarray) -> pd.DataFrame:
         """The rows with these numbers as pandas, of the slice's :attr:`dtypes` (a few rows
@@ -97,6 +89,20 @@ class Slice:
     frame: pd.DataFrame | Typed
     bad: list[tuple[int, str]] = field(default_factory=list)
     unreadable: dict[str, tuple[np.ndarray, str, np.ndarray]] = field(default_factory=dict)
+
+
+def pandas_dtypes(schema: pa.Schema, with_nulls: set[str]) -> dict[str, object]:
+    """The dtypes pandas gives columns of these Arrow types: an integer column with nulls (named
+    in ``with_nulls``) is float64, a boolean one object (what ``to_pandas`` gives)."""
+    empty = schema.empty_table().to_pandas(types_mapper=_text_types)
+    out = {}
+    for f in schema:
+        out[f.name] = empty[f.name].dtype
+        if f.name in with_nulls and pa.types.is_integer(f.type):
+            out[f.name] = np.dtype("float64")
+        elif f.name in with_nulls and pa.types.is_boolean(f.type):
+            out[f.name] = np.dtype(object)
+    return out
 
 
 def kind(path: Path) -> str:
@@ -484,30 +490,46 @@ def _sheet_frame(cells: list[list[str]], names: list[str], numbers: list[int]) -
 
 def _parquet(path: Path, notes: list[str], numeric: frozenset[str], as_text: bool, typed: bool,
              chunk_rows: int) -> Iterator[Slice]:
+    keep, typed_ok = parquet_columns(path, notes)
+    typed = typed and typed_ok
     try:
         pf = pq.ParquetFile(path)
-        names = pf.schema_arrow.names
-        dupes = sorted({n for n in names if names.count(n) > 1})
-        if dupes:
-            raise DatasetError(f"{path}: duplicate column name(s) {dupes}; expected one column per name",
-                               file=str(path), column=dupes[0])
-        meta = pf.schema_arrow.pandas_metadata or {}
-        index = {c for c in meta.get("index_columns", []) if isinstance(c, str)}
-        skip = [n for n in names if not n.strip() or n in index]
-        if skip:
-            notes.append(f"{len(skip)} index or unnamed column(s) ignored ({', '.join(map(repr, skip))})")
-        keep = [n for n in names if n not in skip]
-        typed = typed and _typed_ok(pf.schema_arrow, keep, meta)
         first, empty = FIRST_DATA_ROW, True
         for batch in pf.iter_batches(batch_size=chunk_rows, columns=keep, use_pandas_metadata=False):
             empty = False
-            yield _parquet_slice(pa.Table.from_batches([batch]), np.arange(first, first + batch.num_rows),
-                                 numeric, as_text, typed)
+            yield parquet_slice(pa.Table.from_batches([batch]), np.arange(first, first + batch.num_rows),
+                                numeric, as_text, typed)
             first += batch.num_rows
         if empty:
-            yield _parquet_slice(pf.schema_arrow.empty_table().select(keep), np.arange(0), numeric, as_text, typed)
+            yield parquet_slice(pf.schema_arrow.empty_table().select(keep), np.arange(0), numeric, as_text, typed)
     except (pa.ArrowException, OSError) as exc:
-        raise DatasetError(f"{path}: cannot be read as Parquet: {_arrow_message(exc)}", file=str(path)) from None
+        raise _unreadable_parquet(path, exc) from None
+
+
+def _unreadable_parquet(path: Path, exc: Exception) -> DatasetError:
+    return DatasetError(f"{path}: cannot be read as Parquet: {_arrow_message(exc)}", file=str(path))
+
+
+def parquet_columns(path: Path, notes: list[str]) -> tuple[list[str], bool]:
+    """The columns of a Parquet file that are read (an index or unnamed column is ignored, with a
+    note; duplicate names stop the load) and whether their pandas form is known from their types
+    (see :func:`_typed_ok`)."""
+    try:
+        schema = pq.read_schema(path)
+    except (pa.ArrowException, OSError) as exc:
+        raise _unreadable_parquet(path, exc) from None
+    names = schema.names
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise DatasetError(f"{path}: duplicate column name(s) {dupes}; expected one column per name",
+                           file=str(path), column=dupes[0])
+    meta = schema.pandas_metadata or {}
+    index = {c for c in meta.get("index_columns", []) if isinstance(c, str)}
+    skip = [n for n in names if not n.strip() or n in index]
+    if skip:
+        notes.append(f"{len(skip)} index or unnamed column(s) ignored ({', '.join(map(repr, skip))})")
+    keep = [n for n in names if n not in skip]
+    return keep, _typed_ok(schema, keep, meta)
 
 
 def _typed_ok(schema: pa.Schema, keep: list[str], meta: dict) -> bool:
@@ -537,7 +559,7 @@ def _as_text(col: pa.ChunkedArray) -> np.ndarray:
     return np.asarray(pc.cast(col, pa.string()).to_pylist(), dtype=object)
 
 
-def _parquet_slice(table: pa.Table, rows: np.ndarray, numeric: frozenset[str], as_text: bool,
+def parquet_slice(table: pa.Table, rows: np.ndarray, numeric: frozenset[str], as_text: bool,
                    typed: bool = False) -> Slice:
     """Typed columns (or text), with values pandas cannot hold taken out and reported; as
     :class:`Typed` (names trimmed) with ``typed``, else a pandas frame."""

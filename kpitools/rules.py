@@ -464,6 +464,7 @@ class Rules:
         self.scales = tuple(sorted(scales.items()))
         self.statuses = tuple(sorted((statuses or {}).items()))
         self.dtypes: dict[str, Any] = {}
+        self._made: tuple[str, ...] = ()  # what holds the last checked rows: TABLE, or VIEW and its raw view
 
     def check(self, con: Any, frame: Any, unreadable: Mapping[str, tuple[np.ndarray, str, np.ndarray]]) -> Any:
         """Check a slice (a pandas frame, or a :class:`~kpitools.reading.Typed` Arrow slice) into
@@ -478,8 +479,7 @@ class Rules:
         info = Raw(naive=frozenset(naive), aware=frozenset(aware),
                    unreadable=tuple((c, why) for c, (_, why, _) in unreadable.items()), numbers=self.numbers,
                    forms=tuple(forms.items()))
-        sql = _compiled(self.table, raw.schema, info, self.tz, self.scales, self.channels, self.kpi_ids, self.statuses)
-        self.dtypes = stored_dtypes(self.table, dtypes, self.tz)
+        sql = self._sql(raw.schema, info, dtypes)
         # in batches of DuckDB's row-group size, which it scans in parallel (one batch: one thread)
         raw = pa.Table.from_batches(raw.to_batches(max_chunksize=_SCAN_ROWS), raw.schema)
         con.register(_RAW_NAME, raw)
@@ -487,9 +487,41 @@ class Rules:
             con.execute(f"CREATE OR REPLACE TEMP TABLE {CHECKED} AS {sql}")
         finally:
             con.unregister(_RAW_NAME)
-        # the types DuckDB gave the result (a literal may be narrower than Ibis declared it)
-        stored = con.execute(f"SELECT * FROM {CHECKED} LIMIT 0").to_arrow_table().schema
-        return _ibis().table(_ibis().Schema.from_pyarrow(stored), name=CHECKED)
+        self._made = ("TABLE",)
+        return _checked_table(con)
+
+    def scan(self, con: Any, scan: Any) -> Any:
+        """Check a whole Parquet file as DuckDB reads it (a :class:`~kpitools.parquet_scan.Scan`):
+        :data:`CHECKED` becomes a view, so the rules run in the statement that reads it (nothing
+        is materialised before the store's insert); returns it as :meth:`check` does."""
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {_RAW_NAME} AS {scan.select}")
+        schema = con.execute(f"SELECT * FROM {_RAW_NAME} LIMIT 0").to_arrow_table().schema
+        info = Raw(naive=scan.naive, aware=scan.aware, unreadable=tuple(scan.unreadable.items()),
+                   numbers=self.numbers)
+        dtypes = pd.DataFrame({n: pd.Series(dtype=d) for n, d in scan.dtypes.items()})
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {CHECKED} AS {self._sql(schema, info, dtypes)}")
+        self._made = ("VIEW", _RAW_NAME)
+        return _checked_table(con)
+
+    def drop(self, con: Any) -> None:
+        """Remove what the last :meth:`check` or :meth:`scan` left on the connection."""
+        kind, *raw = self._made
+        con.execute(f"DROP {kind} {CHECKED}")
+        for name in raw:
+            con.execute(f"DROP VIEW {name}")
+        self._made = ()
+
+    def _sql(self, schema: Any, info: Raw, dtypes: pd.DataFrame) -> str:
+        """The compiled rules over a raw table of this schema; records the stored dtypes."""
+        self.dtypes = stored_dtypes(self.table, dtypes, self.tz)
+        return _compiled(self.table, schema, info, self.tz, self.scales, self.channels, self.kpi_ids, self.statuses)
+
+
+def _checked_table(con: Any) -> Any:
+    """:data:`CHECKED` as an unbound Ibis table of the types DuckDB gave it (a literal may be
+    narrower than Ibis declared it)."""
+    stored = con.execute(f"SELECT * FROM {CHECKED} LIMIT 0").to_arrow_table().schema
+    return _ibis().table(_ibis().Schema.from_pyarrow(stored), name=CHECKED)
 
 
 @functools.lru_cache(maxsize=64)
