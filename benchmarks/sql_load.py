@@ -9,8 +9,9 @@ offset changes, first response and resolution not before creation, integers, non
 durations and costs, booleans, survey types and scales, periods, channels, KPI ids), duplicates
 dropped among the rows passing the rest (first in file order kept), and a count of the rows
 rejected per table. It is written for the files ``kpitools.write_sample`` produces (Parquet
-tickets, activity and sessions; CSV surveys, customers, costs and targets) and reports rejects as
-counts, not as reasons per row.
+tickets, messages, status changes, activity and sessions; CSV surveys, customers, costs and
+targets), follows no reply chains (the baseline's KPIs read no messages) and reports rejects
+as counts, not as reasons per row.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import pandas as pd
 from kpitools.catalog import catalog
 from kpitools.config import read_config
 from kpitools.rules import wall_steps
+from kpitools.schema import STATUSES
 
 _ISO = r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}(:?\d{2})?)?)?$"
 
@@ -65,9 +67,10 @@ def load(folder: Path, db: Path) -> dict[str, int]:
     con.execute("SET enable_progress_bar = false")
     _macros(con)
     utc = _utc(cfg.timezone)
+    names = ("tickets", "messages", "status_changes", "surveys", "customers", "activity", "sessions", "costs",
+             "targets")
     path = {name: str(folder / f"{name}.parquet") if (folder / f"{name}.parquet").exists()
-            else str(folder / f"{name}.csv") for name in
-            ("tickets", "surveys", "customers", "activity", "sessions", "costs", "targets")}
+            else str(folder / f"{name}.csv") for name in names}
 
     def parquet(name: str, stamps: tuple[str, ...]) -> str:
         """The file with its timestamps as wall-time nanoseconds and spreadsheet row numbers."""
@@ -110,6 +113,22 @@ def load(folder: Path, db: Path) -> dict[str, int]:
           AND contacts >= 1 AND reopened >= 0
           AND {nonneg.format('handle_seconds')} AND {nonneg.format('wait_seconds')}
         {first('ticket_id')}""", source)
+    source = parquet("messages", ("sent_at",))
+    table("messages", f"""
+        SELECT * EXCLUDE (row) FROM (
+            SELECT t(message_id) AS message_id, {utc('sent_at')} AS sent_at, lower(t(author)) AS author,
+                   t(ticket_id) AS ticket_id, t(in_reply_to) AS in_reply_to, t(customer_id) AS customer_id,
+                   t(agent_id) AS agent_id, t(channel) AS channel, row
+            FROM {source})
+        WHERE message_id IS NOT NULL AND sent_at IS NOT NULL AND author IN ('customer', 'agent', 'bot')
+        {first('message_id')}""", source)
+    statuses = ", ".join(f"('{k}', '{v}')" for k, v in {**{s: s for s in STATUSES}, **cfg.statuses}.items())
+    source = parquet("status_changes", ("changed_at",))
+    table("status_changes", f"""
+        SELECT s.ticket_id, s.changed_at, m.canonical AS status FROM (
+            SELECT t(ticket_id) AS ticket_id, {utc('changed_at')} AS changed_at, lower(t(status)) AS status
+            FROM {source}) AS s JOIN (VALUES {statuses}) AS m(named, canonical) ON m.named = s.status
+        WHERE s.ticket_id IS NOT NULL AND s.changed_at IS NOT NULL""", source)
     scales = " OR ".join(f"(survey = '{k}' AND score BETWEEN {lo} AND {hi})" for k, (lo, hi) in cfg.scales.items())
     source = csv("surveys", ("responded_at",))
     table("surveys", f"""

@@ -12,7 +12,8 @@ channels). Everything runs in the dataset's DuckDB store, as set operations over
    to nothing: the conversation is named by its ``message_id``), at a reply to a message missing
    from the table, or never (a loop). The last two are named by the earliest message (by
    ``sent_at``, then file order) among those that reach the same missing message or the same
-   loop. The conversation id is stored in the hidden column :data:`CONVERSATION` of ``messages``.
+   loop. That id is stored in the hidden column :data:`CONVERSATION` of the messages without a
+   ``ticket_id``; :func:`conversation_of` reads a message's conversation either way.
 2. **Tickets from messages** (B2, B7.3, B7.4). Without a tickets table, each *inbound*
    conversation becomes a ticket: ``ticket_id`` = the conversation id, ``created_at`` = its first
    customer message, ``customer_id`` and ``channel`` = the first non-empty value in message order
@@ -101,17 +102,29 @@ def link(store: Store, cfg: DatasetConfig, provided: dict[str, frozenset[str]], 
 
 
 def assign_conversations(store: Store) -> None:
-    """Store every message's conversation id in the hidden column :data:`CONVERSATION` (B7.1)."""
+    """Store the conversation id of every message without a ``ticket_id`` in the hidden column
+    :data:`CONVERSATION` (B7.1); a message with one belongs to that ticket, which
+    :func:`conversation_of` reads instead (no column-wide update of a large table)."""
     con = store.con
     text = {c: store.text("messages", c) for c in ("message_id", "ticket_id", "in_reply_to")}
-    # a node per message; `parent` is the row replied to (null: no reply, a ticket, or missing).
+    if CONVERSATION not in [r[0] for r in con.execute("DESCRIBE messages").fetchall()]:
+        con.execute(f"ALTER TABLE messages ADD COLUMN {CONVERSATION} VARCHAR")
+    if not con.execute(f"SELECT count(*) FROM messages WHERE {text['ticket_id']} IS NULL").fetchone()[0]:
+        return
+    # a node per message without a ticket (`parent`: the row replied to; null: no reply, or
+    # missing), and per message with one that such a message replies to (an end: its ticket).
     # The join is on the ids alone: a condition on one side in ON makes DuckDB loop over all pairs.
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE kpitools_nodes AS
-        SELECT m.{ROW} AS row, m.{text['message_id']} AS id, m.{text['ticket_id']} AS ticket,
-               m.{text['in_reply_to']} AS replies_to, m.sent_at AS sent, p.{ROW} AS parent,
-               (m.{text['ticket_id']} IS NOT NULL OR m.{text['in_reply_to']} IS NULL OR p.{ROW} IS NULL) AS ends
-        FROM messages AS m LEFT JOIN messages AS p ON p.{text['message_id']} = m.{text['in_reply_to']}
+        WITH free AS (SELECT {ROW} AS row, {text['message_id']} AS id, {text['in_reply_to']} AS replies_to,
+                             sent_at AS sent FROM messages WHERE {text['ticket_id']} IS NULL)
+        SELECT f.row, f.id, CAST(NULL AS VARCHAR) AS ticket, f.replies_to, f.sent, p.{ROW} AS parent,
+               (f.replies_to IS NULL OR p.{ROW} IS NULL) AS ends
+        FROM free AS f LEFT JOIN messages AS p ON p.{text['message_id']} = f.replies_to
+        UNION ALL
+        SELECT {ROW}, {text['message_id']}, {text['ticket_id']}, {text['in_reply_to']}, sent_at, NULL, true
+        FROM messages WHERE {text['ticket_id']} IS NOT NULL
+          AND {text['message_id']} IN (SELECT replies_to FROM free)
     """)
     con.execute("""
         CREATE OR REPLACE TEMP TABLE kpitools_walk AS
@@ -154,12 +167,15 @@ def assign_conversations(store: Store) -> None:
         )
         SELECT n.row, coalesce(n.conv, f.conv) AS conv FROM named AS n LEFT JOIN firsts AS f ON f.grp = n.grp
     """)
-    if CONVERSATION not in [r[0] for r in con.execute("DESCRIBE messages").fetchall()]:
-        con.execute(f"ALTER TABLE messages ADD COLUMN {CONVERSATION} VARCHAR")
-    con.execute(f"UPDATE messages SET {CONVERSATION} = {text['ticket_id']}")
     con.execute(f"UPDATE messages SET {CONVERSATION} = c.conv FROM kpitools_conv AS c WHERE messages.{ROW} = c.row")
     for name in ("kpitools_nodes", "kpitools_walk", "kpitools_conv"):
         con.execute(f"DROP TABLE {name}")
+
+
+def conversation_of(store: Store, prefix: str = "") -> str:
+    """SQL for a stored message's conversation id (after :func:`assign_conversations`): its
+    ``ticket_id``, else the conversation its reply chain leads to."""
+    return f"coalesce({prefix}{CONVERSATION}, {store.text('messages', 'ticket_id', prefix)})"
 
 
 def conversations(store: Store) -> str:
@@ -168,7 +184,7 @@ def conversations(store: Store) -> str:
     ``created_row``, ``channel``, ``customer_id`` and ``outbound`` (B2, B7.3, B7.4)."""
     text = {c: store.text("messages", c) for c in ("customer_id", "channel")}
     return f"""
-        WITH m AS (SELECT {CONVERSATION} AS conv, {ROW} AS row, sent_at AS sent, author,
+        WITH m AS (SELECT {conversation_of(store)} AS conv, {ROW} AS row, sent_at AS sent, author,
                           {text['customer_id']} AS customer_id, {text['channel']} AS channel,
                           author <> 'customer' AS later FROM messages)
         SELECT conv,
@@ -220,7 +236,7 @@ def _from_messages(store: Store) -> str:
     ticket = store.text("tickets", "ticket_id", "t.")
     return f"""
         SELECT t.{ROW}, c.customer_id,
-               (SELECT min(m.sent_at) FROM messages AS m WHERE m.{CONVERSATION} = {ticket}
+               (SELECT min(m.sent_at) FROM messages AS m WHERE {conversation_of(store, "m.")} = {ticket}
                     AND m.author = 'agent' AND m.sent_at >= t.created_at) AS first_response_at
         FROM tickets AS t JOIN ({conversations(store)}) AS c ON c.conv = {ticket}
     """
@@ -246,8 +262,8 @@ def _orphans(store: Store) -> list[str]:
     """B7.2: messages whose conversation is no kept ticket are kept, counted here, and used by no KPI."""
     ticket = store.text("tickets", "ticket_id", "t.")
     n, convs = store.con.execute(
-        f"SELECT count(*), count(DISTINCT {CONVERSATION}) FROM messages AS m "
-        f"WHERE NOT EXISTS (SELECT 1 FROM tickets AS t WHERE {ticket} = m.{CONVERSATION})").fetchone()
+        f"SELECT count(*), count(DISTINCT conv) FROM (SELECT {conversation_of(store, 'm.')} AS conv FROM messages AS m) "
+        f"WHERE NOT EXISTS (SELECT 1 FROM tickets AS t WHERE {ticket} = conv)").fetchone()
     if not n:
         return []
     return [f"{n:,} message{'s' if n != 1 else ''} of {convs:,} conversation{'s' if convs != 1 else ''} "

@@ -1,11 +1,13 @@
 """``kpitools.load``: read a dataset folder strictly and account for every input row (SPEC §2).
 
-Files are read by Arrow in slices of ``CHUNK_ROWS`` rows (Parquet batches, streamed CSV); each
-slice goes to the dataset's DuckDB :class:`~kpitools.dataset.Store`, where the row rules of
-:mod:`kpitools.rules` (SQL built through Ibis) judge it, and each input row ends up kept or
-rejected with a reason: rows_in = rows_kept + rows_rejected. Kept rows never leave DuckDB; the
-duplicate keys are judged over the whole table at the end; so the memory a load needs is that of
-one slice, whatever the size of the files.
+An unmapped Parquet file is read by DuckDB itself (:mod:`kpitools.parquet_scan`): the row rules
+of :mod:`kpitools.rules` (SQL built through Ibis) and the store's insert run as one statement over
+it. Other files are read by Arrow in slices of ``CHUNK_ROWS`` rows (streamed CSV, mapped tables),
+each judged by the same rules in the dataset's DuckDB :class:`~kpitools.dataset.Store`. Every
+input row is stored with its verdict; the rejected rows then leave the table with their reasons:
+rows_in = rows_kept + rows_rejected. Kept rows never leave DuckDB; the duplicate keys are judged
+over the whole table at the end; so the memory a load needs is that of one slice (or DuckDB's
+own, within its limit), whatever the size of the files.
 """
 
 from __future__ import annotations
@@ -236,8 +238,9 @@ def _link(store: Store, cfg: DatasetConfig, folder: Path, files: dict[str, Path]
 
 def _load_table(store: Store, table: str, files: list[Part], cfg: DatasetConfig, channels: frozenset[str],
                 notes: list[str]) -> tuple[int, pd.DataFrame, list[pd.DataFrame], frozenset[str]]:
-    """Validate the table's files slice by slice into ``store``; then drop the duplicate keys over
-    all of them (SPEC A3: among the rows that pass every other rule, first in file order kept).
+    """Validate the table's files into ``store`` (a Parquet file DuckDB reads in one pass, others
+    slice by slice), every row with its verdict; then drop the rejected rows and the duplicate keys
+    over all of them (SPEC A3: among the rows that pass every other rule, first in file order kept).
 
     Returns the input row count, the rejected rows (in file and row order), the rows that did not
     parse and the columns the files (through their mapping) provide. ``notes`` receives what the

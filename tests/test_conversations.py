@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 import kpitools as kt
-from kpitools.conversations import CONVERSATION
+from kpitools.conversations import conversation_of as conversation_sql
 
 HEADER = "message_id,sent_at,author,ticket_id,in_reply_to,customer_id,agent_id,channel"
 
@@ -18,7 +18,8 @@ def write(folder: Path, name: str, lines: list[str]) -> None:
 
 
 def conversation_of(ds: kt.Dataset) -> dict[str, str]:
-    rows = ds.store.con.execute(f"SELECT message_id, {CONVERSATION} FROM messages ORDER BY __kt_row").fetchall()
+    rows = ds.store.con.execute(f"SELECT message_id, {conversation_sql(ds.store)} FROM messages ORDER BY __kt_row"
+                                ).fetchall()
     return dict(rows)
 
 

@@ -56,8 +56,9 @@ def ticket_facts(ctx: Context) -> Any:
             return ctx.backend.cache(r.mutate(outbound=ibis.literal(False)))
         # B2: an agent wrote first, or no customer wrote (bots never decide)
         m = ctx.stored("messages")
-        m = m.semi_join(r, m[CONVERSATION] == r.tid)
-        o = m.group_by(conv=m[CONVERSATION]).aggregate(
+        m = m.mutate(conv=_conversation(ctx, m))
+        m = m.semi_join(r, m.conv == r.tid)
+        o = m.group_by("conv").aggregate(
             first_agent=m.sent_at.min(where=m.author == "agent"),
             first_customer=m.sent_at.min(where=m.author == "customer"),
             customers=m.count(where=m.author == "customer"))
@@ -79,7 +80,13 @@ def _in_periods(ctx: Context, r: Any) -> Any:
     m = m.filter(m.author == "customer", m.sent_at <= ctx.as_of_ns_int)
     # the month of a wait's start, as waits() computes it
     m = m.filter(time.mon(time.us(m.sent_at), m.sent_at, ctx.span("messages", "sent_at")).isin(ctx.months))
-    return keep | r.tid.isin(m[CONVERSATION])
+    return keep | r.tid.isin(_conversation(ctx, m))
+
+
+def _conversation(ctx: Context, m: Any) -> Any:
+    """A stored message's conversation id: its ticket_id, else the one its reply chain leads to
+    (see :func:`kpitools.conversations.conversation_of`)."""
+    return m[CONVERSATION].coalesce(ctx.text("messages", m, "ticket_id"))
 
 
 def _linked(ctx: Context, rel: Any, tid: Any) -> Any:
@@ -110,7 +117,7 @@ def events(ctx: Context) -> Any:
         if "messages" in ctx.ds.tables:
             m = ctx.stored("messages")
             m = m.filter(m.sent_at <= ctx.as_of_ns_int)
-            j = _linked(ctx, m, m[CONVERSATION])
+            j = _linked(ctx, m, _conversation(ctx, m))
             parts.append(j.select(
                 tk=j.tk, t=j.sent_at, rank=ibis.ifelse(j.author == "customer", 0, 1).cast("int64"),
                 row=j[ROW].cast("int64"),
