@@ -274,7 +274,8 @@ def _load_table(store: Store, table: str, files: list[Part], cfg: DatasetConfig,
                 if dropped:
                     said.append(f"column(s) {dropped} not kept (the table's columns are those of {files[0].name})")
             # every row goes in with its verdict (one pass over a scanned file); the rejected leave below
-            store.append_query(table, _stored(checked, columns, stored_dtypes, offset), stored_dtypes)
+            with parquet_scan.read_errors(part.path):
+                store.append_query(table, _stored(checked, columns, stored_dtypes, offset), stored_dtypes)
             gone = _gone(store, table, offset) if piece is whole else _gone(store, CHECKED, 0)
             rules.drop(store.con)
             rejected.append(gone.index.to_numpy() + offset)

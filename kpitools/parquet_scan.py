@@ -12,6 +12,8 @@ column). Files this cannot express exactly fall back to the slices (``None``).
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .dataset import ROW
+from .errors import DatasetError
 from .reading import FIRST_DATA_ROW, Typed, parquet_columns, parquet_slice, pandas_dtypes
 from .rules import UNREADABLE
 
@@ -70,6 +73,23 @@ class Scan:
         return typed, piece.unreadable
 
 
+@contextlib.contextmanager
+def read_errors(path: Path) -> Iterator[None]:
+    """DuckDB's errors reading the file (a damaged page, a value it cannot decode) as a
+    :class:`DatasetError` naming the file."""
+    import duckdb
+
+    try:
+        yield
+    except duckdb.Error as exc:
+        # a mistake in the SQL (binder, catalogue, parser) or memory is ours to report as such
+        if isinstance(exc, (duckdb.BinderException, duckdb.CatalogException, duckdb.ParserException,
+                            duckdb.OutOfMemoryException)):
+            raise
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DatasetError(f"{path}: cannot be read as Parquet: {reason}", file=str(path)) from None
+
+
 def scan(path: Path, notes: list[str], numeric: frozenset[str], con: Any) -> Scan | None:
     """The file as DuckDB reads it, or None when only the slice reader expresses it exactly (a
     name DuckDB would take for a pattern, an empty file, a type beyond text, numbers, booleans and
@@ -78,21 +98,23 @@ def scan(path: Path, notes: list[str], numeric: frozenset[str], con: Any) -> Sca
         return None
     keep, typed = parquet_columns(path, notes)
     pf = pq.ParquetFile(path)
-    if not typed or pf.metadata.num_rows == 0:
-        return None
     schema = pf.schema_arrow
+    kinds = {name: schema.field(name).type for name in keep}
+    if not typed or pf.metadata.num_rows == 0 or any(
+            pa.types.is_null(k) or (pa.types.is_timestamp(k) and k.unit == "ns" and k.tz is not None)
+            for k in kinds.values()):
+        return None
     source = "read_parquet(" + "'" + str(path).replace("'", "''") + "', file_row_number = true)"
-    maybe_null = [n for n in keep if pa.types.is_integer(schema.field(n).type) or pa.types.is_boolean(schema.field(n).type)]
+    maybe_null = [n for n, k in kinds.items() if pa.types.is_integer(k) or pa.types.is_boolean(k)]
     nulls: dict[str, int] = {}
     if maybe_null:
-        counts = con.execute("SELECT " + ", ".join(f"count(*) - count({_quote(n)})" for n in maybe_null)
-                             + f" FROM {source}").fetchone()
+        with read_errors(path):
+            counts = con.execute("SELECT " + ", ".join(f"count(*) - count({_quote(n)})" for n in maybe_null)
+                                 + f" FROM {source}").fetchone()
         nulls = dict(zip(maybe_null, counts))
     columns, unreadable = [], {}
-    for name in keep:
-        kind, col, out = schema.field(name).type, _quote(name), name.strip()
-        if pa.types.is_null(kind) or (pa.types.is_timestamp(kind) and kind.unit == "ns" and kind.tz is not None):
-            return None
+    for name, kind in kinds.items():
+        col, out = _quote(name), name.strip()
         if pa.types.is_timestamp(kind) and kind.unit == "ns":
             columns.append(f"epoch_ns({col}) AS {_quote(out)}")
         elif pa.types.is_timestamp(kind):

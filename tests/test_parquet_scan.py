@@ -115,3 +115,16 @@ def test_files_it_cannot_express_go_through_the_slices(tmp_path: Path) -> None:
                         ("t[1].parquet", {})]:
         pq.write_table(pa.table({**base, **extra}), tmp_path / name)
         assert parquet_scan.scan(tmp_path / name, notes, frozenset(), None) is None
+
+
+def test_a_damaged_file_stops_the_load_naming_it(tmp_path: Path) -> None:
+    """A page DuckDB cannot decode is a DatasetError naming the file, not a DuckDB traceback."""
+    rows = 50_000
+    pq.write_table(pa.table({"ticket_id": [f"T{i}" for i in range(rows)], "channel": ["chat"] * rows,
+                             "created_at": pa.array([dt.datetime(2026, 10, 1)] * rows, US)}),
+                   tmp_path / "tickets.parquet", compression="none", use_dictionary=False)
+    data = bytearray((tmp_path / "tickets.parquet").read_bytes())
+    data[1000:5000] = b"\xff" * 4000  # inside the ticket_id pages; the footer stays readable
+    (tmp_path / "tickets.parquet").write_bytes(bytes(data))
+    with pytest.raises(kt.DatasetError, match=r"tickets.parquet: cannot be read as Parquet"):
+        kt.load(tmp_path)
