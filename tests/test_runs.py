@@ -355,7 +355,10 @@ def test_a_signal_stops_the_run_and_marks_it_failed(tmp_path, own_tmpdir, signum
     proc = subprocess.Popen(
         [sys.executable, str(FAKE_CLI), "run", "--dataset", str(data), "--period", "2026-10", "--notebooks",
          "slow", "--reports-dir", str(reports), "--notebooks-dir", str(nbdir), "--quiet"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # TMPDIR: own_tmpdir, inherited
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,  # TMPDIR: own_tmpdir, inherited
+        # as from a terminal: a suite started in the background (nohup, `&`) hands on SIGINT ignored,
+        # and the run rightly keeps an ignored signal ignored
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     v1 = reports / "2026-10" / "v1"
     _wait_for(v1 / "kernel.pid", proc)
     kernel = int((v1 / "kernel.pid").read_text())
