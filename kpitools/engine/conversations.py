@@ -303,7 +303,8 @@ def sla_counts_many(ctx: Context, metrics: list[str], pauses: bool = True) -> di
 
 def _median_rows(ctx: Context, frame: pd.DataFrame, index: pd.MultiIndex, kpi: str) -> pd.DataFrame:
     """Conventional medians (no CI) of ``dur`` (µs) weighted by ``n``, per ``(mon, g)``, in hours."""
-    frame = with_all(frame, ["mon", "dur"], ["n"]).sort_values(["mon", "g", "dur"])
+    frame = with_all(frame, ["mon", "dur"], ["n"])  # (the caller's frame can go now)
+    frame.sort_values(["mon", "g", "dur"], inplace=True)
     value = pd.Series(np.nan, index=index)
     count = pd.Series(0.0, index=index)
     for key, part in frame.groupby(["mon", "g"], sort=False):
@@ -329,14 +330,15 @@ def compute(ctx: Context, want: set[str]) -> list[pd.DataFrame]:
     frames = []
     clocks = [bh for bh, ids in ((False, {"nrt_median_h", "nrt_mean_h"}), (True, {"nrt_bh_median_h"})) if want & ids]
     found = _wait_clocks(ctx, clocks) if clocks else {}
+    # each clock's counts (a row per distinct wait: millions at scale) are let go once summarised
     if False in found:
-        s = _wait_summary(ctx, index, found[False])
+        s = _wait_summary(ctx, index, found.pop(False))
         if "nrt_median_h" in want:
             frames.append(rows(index, labels, "nrt_median_h", s["median"], s["km_n"], s["low"], s["high"]))
         if "nrt_mean_h" in want:
             frames.append(rows(index, labels, "nrt_mean_h", s["mean"], s["ev_n"]))
     if True in found:
-        s = _wait_summary(ctx, index, found[True])
+        s = _wait_summary(ctx, index, found.pop(True))
         frames.append(rows(index, labels, "nrt_bh_median_h", s["median"], s["km_n"], s["low"], s["high"]))
     if want & set(TICKET_SHARES):
         c = counts_on(ticket_counts(ctx), index, _TICKET_COLS)
@@ -353,8 +355,8 @@ def compute(ctx: Context, want: set[str]) -> list[pd.DataFrame]:
     times = {kpi: statuses for kpi, statuses in STATUS_TIMES.items() if kpi in want}
     if times:
         counts = status_time_sets(ctx, times)
-        for kpi in times:
-            frames.append(_median_rows(ctx, counts[kpi], index, kpi))
+        for kpi in times:  # popped: a set's counts go once its medians are taken
+            frames.append(_median_rows(ctx, counts.pop(kpi), index, kpi))
     if "backlog_aged_7d_pct" in want:
         b = backlog_counts(ctx, "channel", index)
         frames.append(share_rows(index, labels, "backlog_aged_7d_pct", b["aged"], b["backlog"]))
