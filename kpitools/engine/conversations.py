@@ -302,16 +302,23 @@ def sla_counts_many(ctx: Context, metrics: list[str], pauses: bool = True) -> di
 # ---------------------------------------------------------------- KPI rows
 
 def _median_rows(ctx: Context, frame: pd.DataFrame, index: pd.MultiIndex, kpi: str) -> pd.DataFrame:
-    """Conventional medians (no CI) of ``dur`` (µs) weighted by ``n``, per ``(mon, g)``, in hours."""
-    frame = with_all(frame, ["mon", "dur"], ["n"])  # (the caller's frame can go now)
-    frame.sort_values(["mon", "g", "dur"], inplace=True)
+    """Conventional medians (no CI) of ``dur`` (µs) weighted by ``n``, per ``(mon, g)``, in hours;
+    ``all`` over every row (a segment left empty included). The ``all`` counts are summed apart
+    rather than appended to the frame: at scale it holds a row per distinct duration."""
     value = pd.Series(np.nan, index=index)
     count = pd.Series(0.0, index=index)
-    for key, part in frame.groupby(["mon", "g"], sort=False):
-        if key in value.index:
-            w = part["n"].to_numpy(np.int64)
-            value[key] = quantile7(part["dur"].to_numpy(np.int64) / HOUR_US, w, 0.5)
-            count[key] = float(w.sum())
+
+    def medians(parts: pd.DataFrame) -> None:
+        for key, part in parts.groupby(["mon", "g"], sort=False):
+            if key in value.index:
+                w = part["n"].to_numpy(np.int64)
+                value[key] = quantile7(part["dur"].to_numpy(np.int64) / HOUR_US, w, 0.5)
+                count[key] = float(w.sum())
+
+    medians(frame.groupby(["mon", "dur"], sort=True)["n"].sum().reset_index().assign(g=ALL))
+    frame = frame.dropna(subset=["g"])  # (the caller's frame can go now)
+    frame.sort_values(["mon", "g", "dur"], inplace=True)
+    medians(frame)
     return rows(index, ctx.labels, kpi, value.to_numpy(), count.to_numpy())
 
 
