@@ -31,7 +31,7 @@ from .mappings import apply_mapping
 from .parquet_scan import Scan
 from .reading import Slice, Typed, kind, read_slices
 from .schema import KEYS, TABLE_ORDER, TABLES, required
-from .rules import CHECKED, COLUMN, RAW_KEY, REASON, Rules, duplicates
+from .rules import COLUMN, RAW_KEY, REASON, Rules, duplicates
 from .validate import TEXT, NumberText
 
 REJECT_COLUMNS = ["table", "file", "row", "column", "value", "reason"]
@@ -276,7 +276,7 @@ def _load_table(store: Store, table: str, files: list[Part], cfg: DatasetConfig,
             # every row goes in with its verdict (one pass over a scanned file); the rejected leave below
             with parquet_scan.read_errors(part.path):
                 store.append_query(table, _stored(checked, columns, stored_dtypes, offset), stored_dtypes)
-            gone = _gone(store, table, offset) if piece is whole else _gone(store, CHECKED, 0)
+            gone = _gone(store, table, offset, 0 if piece is whole else _first_row(frame))
             rules.drop(store.con)
             rejected.append(gone.index.to_numpy() + offset)
             if piece is whole:
@@ -338,12 +338,19 @@ def _ibis_type(dtype: Any) -> Any:
     return ibis.dtype("string") if dtype == TEXT else ibis.dtype(dtype)
 
 
-def _gone(store: Store, name: str, offset: int) -> pd.DataFrame:
-    """The rejected rows of one file in table ``name`` (its stored rows past ``offset``, or a
-    checked slice's with offset 0): reason and column by row number."""
-    rows = f"{ROW} >= {offset} AND {ROW} < {offset + PART_STRIDE}"
+def _first_row(frame: pd.DataFrame | Typed) -> int:
+    """The first row number of a slice (its rows follow the earlier slices'); past every row of
+    the file when it is empty."""
+    numbers = frame.rows if isinstance(frame, Typed) else frame.index
+    return int(numbers.min()) if len(numbers) else PART_STRIDE
+
+
+def _gone(store: Store, table: str, offset: int, first: int) -> pd.DataFrame:
+    """The rejected rows of one file in the stored table (its rows past ``offset``) from its row
+    ``first`` on (the slice just stored; slices come in row order): reason and column by row number."""
+    rows = f"{ROW} >= {offset + first} AND {ROW} < {offset + PART_STRIDE}"
     return store.con.execute(
-        f'SELECT {ROW} - {offset} AS "row", {REASON} AS "{REASON}", {COLUMN} AS "{COLUMN}" FROM "{name}" '
+        f'SELECT {ROW} - {offset} AS "row", {REASON} AS "{REASON}", {COLUMN} AS "{COLUMN}" FROM "{table}" '
         f"WHERE {REASON} IS NOT NULL AND {rows} ORDER BY {ROW}").df().set_index("row")
 
 

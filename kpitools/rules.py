@@ -451,8 +451,8 @@ class Rules:
     """The rules of one table for one file, run on a DuckDB connection slice by slice.
 
     :meth:`check` hands a slice (a pandas frame as the reader gives it, indexed by row number)
-    to DuckDB as Arrow and keeps what :func:`checked` makes of it in the connection's temporary
-    table :data:`CHECKED` (the rows stay in DuckDB; the SQL is compiled once per kind of slice).
+    to DuckDB as Arrow and makes :data:`CHECKED` the view of what :func:`checked` makes of it, so
+    the rules run in the statement that reads it (the SQL is compiled once per kind of slice).
     :attr:`dtypes` are the pandas dtypes of the typed columns of the last slice (what
     :class:`~kpitools.dataset.Store` records).
     """
@@ -464,12 +464,13 @@ class Rules:
         self.scales = tuple(sorted(scales.items()))
         self.statuses = tuple(sorted((statuses or {}).items()))
         self.dtypes: dict[str, Any] = {}
-        self._made: tuple[str, ...] = ()  # what holds the last checked rows: TABLE, or VIEW and its raw view
+        self._raw: str | None = None  # what the raw rows of the last check are: registered Arrow, or a view
 
     def check(self, con: Any, frame: Any, unreadable: Mapping[str, tuple[np.ndarray, str, np.ndarray]]) -> Any:
-        """Check a slice (a pandas frame, or a :class:`~kpitools.reading.Typed` Arrow slice) into
-        :data:`CHECKED`; returns that table as an (unbound) Ibis table of typed columns, extras,
-        ``__kt_row``, ``REASON``, ``COLUMN`` (and ``RAW_KEY``)."""
+        """Check a slice (a pandas frame, or a :class:`~kpitools.reading.Typed` Arrow slice) as
+        :data:`CHECKED` (the slice stays registered until :meth:`drop`); returns that view as an
+        (unbound) Ibis table of typed columns, extras, ``__kt_row``, ``REASON``, ``COLUMN`` (and
+        ``RAW_KEY``)."""
         if isinstance(frame, pd.DataFrame):
             raw, naive, aware = raw_arrow(frame, unreadable)
             forms, dtypes = frame.attrs.get(TIMESTAMP_FORMS, {}), frame
@@ -483,11 +484,8 @@ class Rules:
         # in batches of DuckDB's row-group size, which it scans in parallel (one batch: one thread)
         raw = pa.Table.from_batches(raw.to_batches(max_chunksize=_SCAN_ROWS), raw.schema)
         con.register(_RAW_NAME, raw)
-        try:
-            con.execute(f"CREATE OR REPLACE TEMP TABLE {CHECKED} AS {sql}")
-        finally:
-            con.unregister(_RAW_NAME)
-        self._made = ("TABLE",)
+        self._raw = _REGISTERED
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {CHECKED} AS {sql}")
         return _checked_table(con)
 
     def scan(self, con: Any, scan: Any) -> Any:
@@ -499,17 +497,18 @@ class Rules:
         info = Raw(naive=scan.naive, aware=scan.aware, unreadable=tuple(scan.unreadable.items()),
                    numbers=self.numbers)
         dtypes = pd.DataFrame({n: pd.Series(dtype=d) for n, d in scan.dtypes.items()})
+        self._raw = _VIEW
         con.execute(f"CREATE OR REPLACE TEMP VIEW {CHECKED} AS {self._sql(schema, info, dtypes)}")
-        self._made = ("VIEW", _RAW_NAME)
         return _checked_table(con)
 
     def drop(self, con: Any) -> None:
         """Remove what the last :meth:`check` or :meth:`scan` left on the connection."""
-        kind, *raw = self._made
-        con.execute(f"DROP {kind} {CHECKED}")
-        for name in raw:
-            con.execute(f"DROP VIEW {name}")
-        self._made = ()
+        con.execute(f"DROP VIEW IF EXISTS {CHECKED}")
+        if self._raw == _REGISTERED:
+            con.unregister(_RAW_NAME)
+        elif self._raw == _VIEW:
+            con.execute(f"DROP VIEW {_RAW_NAME}")
+        self._raw = None
 
     def _sql(self, schema: Any, info: Raw, dtypes: pd.DataFrame) -> str:
         """The compiled rules over a raw table of this schema; records the stored dtypes."""
@@ -537,9 +536,10 @@ def _compiled(table: str, schema: Any, info: Raw, tz: str, scales: tuple[tuple[s
     return ibis.to_sql(expr, dialect="duckdb")
 
 
-#: The temporary table that holds a checked slice.
+#: The temporary view of the checked rows (the rules run in the statement that reads it).
 CHECKED = "kpitools_checked"
 _RAW_NAME = "kpitools_raw"
+_REGISTERED, _VIEW = "registered", "view"  # what _RAW_NAME is while a check's rows are read
 _SCAN_ROWS = 122_880
 
 
