@@ -84,7 +84,7 @@ def check_table(
     import ibis
 
     from .dataset import ROW
-    from .rules import COLUMN, REASON, Rules, duplicates
+    from .rules import CHECKED, COLUMN, REASON, Rules, duplicates
     from .schema import KEYS
 
     rules = Rules(table, tz=tz, scales=scales, statuses=statuses, channels=channels, kpi_ids=kpi_ids, numbers=numbers)
@@ -92,7 +92,9 @@ def check_table(
     with duckdb.connect() as con:
         checked = rules.check(con, positions, unreadable or {})
         reason = checked[REASON]
-        if dedupe and table in KEYS:
+        if dedupe and table in KEYS:  # the checked rows are read twice: the rules run once, into a table
+            con.execute(f"CREATE TEMP TABLE kpitools_judged AS SELECT * FROM {CHECKED}")
+            checked = ibis.table(checked.schema(), name="kpitools_judged")
             passing = checked.filter(checked[REASON].isnull())
             repeated = duplicates(passing, KEYS[table], ROW).select(ROW).distinct()
             reason = ibis.ifelse(checked[ROW].isin(repeated[ROW]),
